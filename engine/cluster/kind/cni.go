@@ -1,0 +1,124 @@
+package kind
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ckslab/ckslab/engine/cluster"
+)
+
+// calicoDSArgs reads desired/ready/updated pods of the calico-node DaemonSet.
+func calicoDSArgs() []string {
+	return kubectlArgv("-n", "kube-system", "get", "daemonset", "calico-node",
+		"-o=jsonpath={.status.desiredNumberScheduled}/{.status.numberReady}/{.status.updatedNumberScheduled}")
+}
+
+// nodesReadyArgs prints "name=True|False|Unknown" per node.
+func nodesReadyArgs() []string {
+	return kubectlArgv("get", "nodes",
+		`-o=jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`)
+}
+
+// ensureCalico applies the pinned Calico manifest (server-side, so re-applying
+// is a no-op) and waits for calico-node and every node to be Ready.
+func (b *Backend) ensureCalico(ctx context.Context, cp *Node, progress cluster.ProgressFunc) error {
+	step := cluster.Step{ID: "cni", Title: "Install Calico " + b.calico.Version}
+	progress.Report(step)
+	manifest, err := b.cache.Get(ctx, b.calico)
+	if err != nil {
+		return err
+	}
+	if _, err := cp.Exec(ctx, bytes.NewReader(manifest), kubectlArgv("apply", "--server-side", "--force-conflicts", "-f", "-")...); err != nil {
+		return fmt.Errorf("apply Calico %s: %w", b.calico.Version, err)
+	}
+	return b.waitNetworkReady(ctx, cp, step, progress)
+}
+
+// waitNetworkReady polls until calico-node is rolled out on every node and all
+// nodes are Ready; on timeout the error names what is still not ready.
+func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, step cluster.Step, progress cluster.ProgressFunc) error {
+	ctx, cancel := context.WithTimeout(ctx, b.readyTimeout)
+	defer cancel()
+	for {
+		pending := b.networkPending(ctx, cp)
+		if len(pending) == 0 {
+			step.Done, step.Line = true, "calico-node ready on all nodes; all nodes Ready"
+			progress.Report(step)
+			return nil
+		}
+		step.Line = "waiting: " + strings.Join(pending, "; ")
+		progress.Report(step)
+		select {
+		case <-ctx.Done():
+			err := fmt.Errorf("cluster network not ready after %s: %s (inspect with: kubectl --kubeconfig %s -n kube-system get pods -l k8s-app=calico-node -o wide)",
+				b.readyTimeout, strings.Join(pending, "; "), b.KubeconfigPath(clusterNameOf(cp.Name())))
+			step.Done, step.Err = true, err
+			progress.Report(step)
+			return err
+		case <-time.After(b.poll):
+		}
+	}
+}
+
+// networkPending lists what is not ready yet (empty when all is ready).
+func (b *Backend) networkPending(ctx context.Context, cp *Node) []string {
+	var pending []string
+	out, err := cp.Exec(ctx, nil, calicoDSArgs()...)
+	if err != nil {
+		pending = append(pending, "calico-node DaemonSet not readable yet")
+	} else if msg := calicoPending(strings.TrimSpace(string(out))); msg != "" {
+		pending = append(pending, msg)
+	}
+	out, err = cp.Exec(ctx, nil, nodesReadyArgs()...)
+	if err != nil {
+		return append(pending, "nodes not readable yet")
+	}
+	var notReady []string
+	for _, line := range nonEmptyLines(string(out)) {
+		name, status, _ := strings.Cut(strings.TrimSpace(line), "=")
+		if status != "True" {
+			notReady = append(notReady, name)
+		}
+	}
+	sort.Strings(notReady)
+	if len(notReady) > 0 {
+		pending = append(pending, "nodes not Ready: "+strings.Join(notReady, ", "))
+	}
+	return pending
+}
+
+func calicoPending(s string) string {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 {
+		return "calico-node status unknown (" + s + ")"
+	}
+	n := make([]int, 3)
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil {
+			return "calico-node status unknown (" + s + ")"
+		}
+		n[i] = v
+	}
+	desired, ready, updated := n[0], n[1], n[2]
+	if desired == 0 || ready < desired || updated < desired {
+		return fmt.Sprintf("calico-node %d/%d pods ready (%d updated)", ready, desired, updated)
+	}
+	return ""
+}
+
+// clusterNameOf derives the cluster name from a kind node name
+// ("<cluster>-control-plane", "<cluster>-worker2").
+func clusterNameOf(node string) string {
+	for _, suffix := range []string{"-control-plane", "-worker"} {
+		if i := strings.LastIndex(node, suffix); i > 0 {
+			return node[:i]
+		}
+	}
+	return node
+}
