@@ -1,0 +1,219 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/load"
+)
+
+// scenarioSummary is the stable machine-readable shape of a catalog entry.
+type scenarioSummary struct {
+	ID         string   `json:"id"`
+	Title      string   `json:"title"`
+	Domain     string   `json:"domain"`
+	Competency string   `json:"competency"`
+	Difficulty string   `json:"difficulty"`
+	Minutes    int      `json:"minutes"`
+	Requires   []string `json:"requires"`
+	Source     string   `json:"source"`
+}
+
+func summarize(s *load.Scenario) scenarioSummary {
+	req := []string{}
+	for _, c := range s.Spec.Requires {
+		req = append(req, string(c))
+	}
+	return scenarioSummary{ID: s.ID, Title: s.Spec.Title, Domain: string(s.Spec.Domain), Competency: s.Spec.Competency,
+		Difficulty: s.Spec.Difficulty, Minutes: s.Spec.Minutes, Requires: req, Source: s.Source}
+}
+
+func newListCmd(a *app) *cobra.Command {
+	var domain, output string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List scenarios by CKS domain",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output, "table", "json", "yaml", "name"); err != nil {
+				return err
+			}
+			c, err := a.loadCatalog()
+			if err != nil {
+				return err
+			}
+			list := c.All()
+			if domain != "" {
+				if !knownDomain(domain) {
+					return fmt.Errorf("unknown domain %q; use one of: %s", domain, strings.Join(domainNames(), ", "))
+				}
+				list = c.ByDomain(v1alpha1.Domain(domain))
+			}
+			sums := make([]scenarioSummary, 0, len(list))
+			for _, s := range list {
+				sums = append(sums, summarize(s))
+			}
+			switch output {
+			case "json":
+				return writeJSON(a.Out, sums)
+			case "yaml":
+				return writeYAML(a.Out, sums)
+			case "name":
+				for _, s := range sums {
+					fmt.Fprintln(a.Out, s.ID)
+				}
+				return nil
+			}
+			tw := newTable(a.Out)
+			fmt.Fprintln(tw, "ID\tDOMAIN\tDIFFICULTY\tMIN\tREQUIRES\tTITLE")
+			for _, s := range sums {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Domain, s.Difficulty, s.Minutes, strings.Join(s.Requires, ","), s.Title)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&domain, "domain", "", "only this CKS domain")
+	_ = cmd.RegisterFlagCompletionFunc("domain", fixedCompletion(domainNames()...))
+	outputFlag(cmd, &output, "table", "json", "yaml", "name")
+	return cmd
+}
+
+func knownDomain(d string) bool {
+	for _, k := range v1alpha1.Domains {
+		if string(k) == d {
+			return true
+		}
+	}
+	return false
+}
+
+func domainNames() []string {
+	var out []string
+	for _, d := range v1alpha1.Domains {
+		out = append(out, string(d))
+	}
+	return out
+}
+
+func newDescribeCmd(a *app) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:               "describe ID",
+		Short:             "Show a scenario's task, objectives and needs",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarioIDs(a),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(output, "text", "json", "yaml"); err != nil {
+				return err
+			}
+			s, err := a.scenario(args[0])
+			if err != nil {
+				return err
+			}
+			switch output {
+			case "json":
+				return writeJSON(a.Out, s.Scenario)
+			case "yaml":
+				return writeYAML(a.Out, s.Scenario)
+			}
+			sp := s.Spec
+			fmt.Fprintf(a.Out, "%s: %s\n", s.ID, sp.Title)
+			fmt.Fprintf(a.Out, "Domain:      %s\n", v1alpha1.DomainTitle(sp.Domain))
+			fmt.Fprintf(a.Out, "Competency:  %s\n", sp.Competency)
+			fmt.Fprintf(a.Out, "Difficulty:  %s, %d minutes\n", sp.Difficulty, sp.Minutes)
+			var req []string
+			for _, c := range sp.Requires {
+				req = append(req, string(c))
+			}
+			fmt.Fprintf(a.Out, "Requires:    %s\n", strings.Join(req, ", "))
+			fmt.Fprintf(a.Out, "Source:      %s (%s)\n\nTask:\n", s.Source, s.File)
+			for _, l := range strings.Split(strings.TrimRight(sp.Task, "\n"), "\n") {
+				fmt.Fprintf(a.Out, "  %s\n", l)
+			}
+			fmt.Fprintf(a.Out, "\nObjectives:\n")
+			for _, c := range sp.Checks {
+				w := c.Weight
+				if w == 0 {
+					w = 1
+				}
+				fmt.Fprintf(a.Out, "  - [%d] %s\n", w, c.Objective)
+			}
+			fmt.Fprintf(a.Out, "\nHints: %d (ckslab hint)\n", len(sp.Hints))
+			return nil
+		},
+	}
+	outputFlag(cmd, &output, "text", "json", "yaml")
+	return cmd
+}
+
+func newLintCmd(a *app) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "lint [PATH...]",
+		Short: "Check scenario files: strict schema, ids, CEL, regexes and referenced files",
+		Long: `Lint checks scenario files and directories (searched for scenario.yaml).
+Every problem is reported as file:line:column: field.path: message, all at once.
+Without arguments it lints the built-in catalog.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(output, "text", "json"); err != nil {
+				return err
+			}
+			var n int
+			var ps load.Problems
+			if len(args) == 0 {
+				c, err := a.loadCatalog()
+				if err != nil {
+					return err
+				}
+				n, ps = len(c.All()), a.catalogWarn
+			} else {
+				n, ps = load.LintPaths(args)
+			}
+			if output == "json" {
+				type jp struct {
+					File    string `json:"file"`
+					Line    int    `json:"line"`
+					Column  int    `json:"column"`
+					Field   string `json:"field,omitempty"`
+					Message string `json:"message"`
+				}
+				out := []jp{}
+				for _, p := range ps {
+					out = append(out, jp{p.File, p.Line, p.Column, p.Field, p.Message})
+				}
+				if err := writeJSON(a.Out, out); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range ps {
+					fmt.Fprintln(a.Out, p.String())
+				}
+			}
+			if len(ps) > 0 {
+				return &exitError{code: 1, msg: fmt.Sprintf("%d problem(s) in %d file(s) linted", len(ps), n)}
+			}
+			if output == "text" {
+				fmt.Fprintf(a.ErrOut, "%d scenario file(s) OK\n", n)
+			}
+			return nil
+		},
+	}
+	outputFlag(cmd, &output, "text", "json")
+	return cmd
+}
+
+func newVersionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print ckslab's version and the Kubernetes version it targets",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(a.Out, "ckslab %s (scenario API %s, Kubernetes %s)\n", version(), v1alpha1.APIVersion, kubernetesVersion)
+			return nil
+		},
+	}
+}
+

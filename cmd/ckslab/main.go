@@ -1,0 +1,16 @@
+// Command ckslab is a terminal training lab for the CKS exam.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], newStreams())
+	stop()
+	os.Exit(code)
+}
