@@ -1,0 +1,626 @@
+package local
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/gofrs/flock"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+const (
+	// stopGrace is how long a component gets between SIGTERM and SIGKILL,
+	// like a pod's terminationGracePeriod; kube-apiserver drains slowly.
+	stopGrace = 10 * time.Second
+	// resyncEvery re-reads the manifests even without fsnotify events, in
+	// case an event was lost or the directory itself was replaced.
+	resyncEvery = 2 * time.Second
+	debounce    = 150 * time.Millisecond
+	maxBackoff  = 10 * time.Second
+	logTailSize = 25
+	// nodeDirEnv marks every process of a cluster so Down can find
+	// leftovers in /proc even if the supervisor was SIGKILLed.
+	nodeDirEnv = "CKSLAB_NODE_DIR"
+)
+
+// RunSupervisor is the local cluster's kubelet: it runs the static pods in
+// <nodeDir>/etc/kubernetes/manifests as host processes until ctx ends or the
+// process receives SIGTERM/SIGINT, then stops them all. It refuses to run
+// when another supervisor holds the cluster's lock.
+func RunSupervisor(ctx context.Context, nodeDir string) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	// Detached from any terminal; a hangup must not take the cluster down.
+	signal.Ignore(syscall.SIGHUP)
+
+	cfg, err := readNodeConfig(nodeDir)
+	if err != nil {
+		return fmt.Errorf("read cluster config in %s: %w", nodeDir, err)
+	}
+	lock := flock.New(lockFile(nodeDir))
+	ok, err := lock.TryLock()
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", lockFile(nodeDir), err)
+	}
+	if !ok {
+		pid, _ := os.ReadFile(pidFile(nodeDir))
+		return fmt.Errorf("another supervisor (pid %s) already runs cluster %s", strings.TrimSpace(string(pid)), cfg.Name)
+	}
+	defer lock.Unlock()
+	if err := writeFileAtomic(pidFile(nodeDir), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile(nodeDir))
+
+	s := &supervisor{
+		nodeDir: nodeDir,
+		cfg:     cfg,
+		workers: map[string]*podWorker{},
+		state: supervisorState{
+			PID:        os.Getpid(),
+			StartedAt:  time.Now(),
+			Components: map[string]*componentStatus{},
+		},
+		dirty: make(chan struct{}, 1),
+	}
+	s.probeTLS = s.loadProbeTLS()
+	return s.run(ctx)
+}
+
+type supervisor struct {
+	nodeDir  string
+	cfg      *nodeConfig
+	probeTLS *tls.Config
+
+	mu      sync.Mutex
+	workers map[string]*podWorker
+	state   supervisorState
+	dirty   chan struct{}
+	wg      sync.WaitGroup
+}
+
+// podWorker owns one component's process; the supervisor hands it the
+// latest manifest content through desired+notify.
+type podWorker struct {
+	name    string
+	cancel  context.CancelFunc
+	notify  chan struct{}
+	mu      sync.Mutex
+	desired []byte
+	hash    string
+}
+
+func (w *podWorker) latest() ([]byte, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.desired, w.hash
+}
+
+func (s *supervisor) run(ctx context.Context) error {
+	manifestsDir := hostPathOf(s.nodeDir, manifestsPath)
+	if err := os.MkdirAll(manifestsDir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", manifestsDir, err)
+	}
+	watcher, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch manifests: %w", err)
+	}
+	defer watcher.Close()
+	watched := false
+	ensureWatch := func() {
+		if !watched {
+			watched = watcher.Add(manifestsDir) == nil
+		}
+	}
+	ensureWatch()
+
+	stateDone := make(chan struct{})
+	go s.stateWriter(ctx, stateDone)
+
+	workerCtx, cancelWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWorkers()
+	s.resync(workerCtx)
+	ticker := time.NewTicker(resyncEvery)
+	defer ticker.Stop()
+	var debounceC <-chan time.Time
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case ev, ok := <-watcher.Events:
+			if !ok {
+				break loop
+			}
+			if ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 && ev.Name == manifestsDir {
+				watched = false
+			}
+			// Editors write temp files and rename them over the original;
+			// wait for the burst to settle before reading.
+			debounceC = time.After(debounce)
+		case <-watcher.Errors:
+			debounceC = time.After(debounce)
+		case <-debounceC:
+			debounceC = nil
+			s.resync(workerCtx)
+		case <-ticker.C:
+			if _, err := os.Stat(configFile(s.nodeDir)); errors.Is(err, os.ErrNotExist) {
+				// The node dir was deleted under us: nobody can reach this
+				// cluster any more, so stop rather than leak processes.
+				break loop
+			}
+			ensureWatch()
+			s.resync(workerCtx)
+		}
+	}
+
+	s.mu.Lock()
+	s.state.Stopping = true
+	for _, w := range s.workers {
+		w.cancel()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	<-stateDone
+	s.writeState()
+	return nil
+}
+
+// resync compares the manifests dir with the running workers. Like the
+// kubelet it ignores hidden files, so editor swap files never start pods.
+func (s *supervisor) resync(ctx context.Context) {
+	dir := hostPathOf(s.nodeDir, manifestsPath)
+	entries, _ := os.ReadDir(dir)
+	seen := map[string]bool{}
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasSuffix(n, "~") {
+			continue
+		}
+		ext := filepath.Ext(n)
+		if ext != ".yaml" && ext != ".yml" && ext != ".json" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			continue
+		}
+		name := strings.TrimSuffix(n, ext)
+		seen[name] = true
+		hash := contentHash(data)
+		s.mu.Lock()
+		w := s.workers[name]
+		if w == nil {
+			wctx, cancel := context.WithCancel(ctx)
+			w = &podWorker{name: name, cancel: cancel, notify: make(chan struct{}, 1), desired: data, hash: hash}
+			s.workers[name] = w
+			s.state.Components[name] = &componentStatus{Name: name, Phase: phaseStarting, ManifestHash: hash, Since: time.Now()}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.runWorker(wctx, w)
+			}()
+			s.mu.Unlock()
+			continue
+		}
+		s.mu.Unlock()
+		w.mu.Lock()
+		changed := w.hash != hash
+		w.desired, w.hash = data, hash
+		w.mu.Unlock()
+		if changed {
+			select {
+			case w.notify <- struct{}{}:
+			default:
+			}
+		}
+	}
+	s.mu.Lock()
+	for name, w := range s.workers {
+		if !seen[name] {
+			// A removed manifest stops its pod, as on a kubelet.
+			w.cancel()
+			delete(s.workers, name)
+		}
+	}
+	s.mu.Unlock()
+}
+
+func (s *supervisor) update(name string, f func(c *componentStatus)) {
+	s.mu.Lock()
+	c := s.state.Components[name]
+	if c == nil {
+		c = &componentStatus{Name: name}
+		s.state.Components[name] = c
+	}
+	f(c)
+	s.mu.Unlock()
+	s.markDirty()
+}
+
+func (s *supervisor) markDirty() {
+	select {
+	case s.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// stateWriter coalesces state changes into at most a few writes a second.
+func (s *supervisor) stateWriter(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.dirty:
+			s.writeState()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
+func (s *supervisor) writeState() {
+	s.mu.Lock()
+	s.state.UpdatedAt = time.Now()
+	b, err := json.MarshalIndent(&s.state, "", "  ")
+	s.mu.Unlock()
+	if err == nil {
+		_ = writeFileAtomic(stateFile(s.nodeDir), b, 0o600)
+	}
+}
+
+// runWorker keeps one static pod running at its latest manifest, with
+// CrashLoopBackOff-style delays, until ctx ends or the manifest is removed.
+func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
+	defer func() {
+		s.mu.Lock()
+		if !s.state.Stopping {
+			// Manifest removed: the pod disappears, as on a kubelet.
+			delete(s.state.Components, w.name)
+		} else if c := s.state.Components[w.name]; c != nil {
+			c.Running, c.Ready, c.PID, c.Phase = false, false, 0, phaseStopped
+		}
+		s.mu.Unlock()
+		s.markDirty()
+	}()
+	backoff := time.Second
+	waitChangeOr := func(d time.Duration) bool {
+		var t <-chan time.Time
+		if d > 0 {
+			t = time.After(d)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-w.notify:
+			backoff = time.Second
+		case <-t:
+		}
+		return true
+	}
+	for {
+		data, hash := w.latest()
+		spec, err := parseStaticPod(s.nodeDir, w.name, s.cfg.Binaries, data)
+		if err != nil {
+			s.update(w.name, func(c *componentStatus) {
+				c.Phase, c.ManifestHash, c.Running, c.Ready, c.PID = phaseInvalidManifest, hash, false, false, 0
+				c.LastError = fmt.Sprintf("static pod manifest %s/%s.yaml: %v", manifestsPath, w.name, err)
+				c.Since = time.Now()
+			})
+			if !waitChangeOr(0) {
+				return
+			}
+			continue
+		}
+		if err := spec.prepareVolumes(); err != nil {
+			s.update(w.name, func(c *componentStatus) {
+				c.Phase, c.ManifestHash, c.Running, c.Ready, c.PID = phaseCreateError, hash, false, false, 0
+				c.Args, c.HostArgs = spec.argv, spec.hostArgs
+				c.LastError, c.Since = err.Error(), time.Now()
+			})
+			// The missing file may appear later, so retry like the kubelet.
+			if !waitChangeOr(backoff) {
+				return
+			}
+			backoff = min(backoff*2, maxBackoff)
+			continue
+		}
+		started := time.Now()
+		exit, changed := s.runOnce(ctx, w, spec)
+		if ctx.Err() != nil {
+			return
+		}
+		if changed {
+			backoff = time.Second
+			continue
+		}
+		// A component that ran a while before dying starts a fresh backoff.
+		if time.Since(started) > 30*time.Second {
+			backoff = time.Second
+		}
+		s.update(w.name, func(c *componentStatus) {
+			c.Restarts++
+			c.Phase, c.Running, c.Ready, c.PID = phaseCrashLoopBackOff, false, false, 0
+			c.LastError = fmt.Sprintf("%s: back-off %s restarting failed container %s", exit, backoff, w.name)
+		})
+		if !waitChangeOr(backoff) {
+			return
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// runOnce runs the process until it exits (returns its exit description),
+// the manifest changes (changed=true) or ctx ends; it always leaves no
+// process behind.
+func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec) (exit string, changed bool) {
+	logPath := hostPathOf(s.nodeDir, "/var/log/pods/"+w.name+".log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return "create log dir: " + err.Error(), false
+	}
+	// Keep the previous container's log, like `crictl logs --previous`.
+	_ = os.Rename(logPath, strings.TrimSuffix(logPath, ".log")+".previous.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return "open log: " + err.Error(), false
+	}
+	defer logFile.Close()
+	tail := &logTail{file: logFile, mapper: spec.mapper, max: logTailSize}
+
+	cmd := exec.Command(spec.binary, spec.hostArgs...)
+	cmd.Args[0] = spec.argv[0]
+	cmd.Dir = spec.mapper.rootfs
+	cmd.Env = append(append([]string{}, spec.env...), nodeDirEnv+"="+s.nodeDir)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return "create pipe: " + err.Error(), false
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	// Own process group so a stop reaches any helper it forks; Pdeathsig so
+	// the component dies with the supervisor even on SIGKILL.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		s.update(w.name, func(c *componentStatus) {
+			c.LastError = "start " + spec.binary + ": " + err.Error()
+		})
+		return "failed to start: " + err.Error(), false
+	}
+	pw.Close()
+	logDone := make(chan struct{})
+	go func() {
+		defer close(logDone)
+		tail.copyFrom(pr, func() { s.update(w.name, func(c *componentStatus) { c.LogTail = tail.lines() }) })
+	}()
+	waitDone := make(chan error, 1)
+	go func() { waitDone <- cmd.Wait() }()
+
+	s.update(w.name, func(c *componentStatus) {
+		c.Phase, c.Running, c.Ready, c.PID = phaseRunning, true, false, cmd.Process.Pid
+		c.ManifestHash, c.Args, c.HostArgs = spec.hash, spec.argv, spec.hostArgs
+		c.Since, c.LogTail = time.Now(), nil
+	})
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	go s.probe(probeCtx, w.name, spec)
+
+	stopProc := func() {
+		stopProbe()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-waitDone:
+		case <-time.After(stopGrace):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-waitDone
+		}
+		// Helpers that ignored SIGTERM die with the group.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-logDone
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			stopProc()
+			return "stopped", false
+		case <-w.notify:
+			if _, h := w.latest(); h == spec.hash {
+				continue
+			}
+			stopProc()
+			return "manifest changed", true
+		case werr := <-waitDone:
+			stopProbe()
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-logDone
+			desc := "exited"
+			var ee *exec.ExitError
+			if errors.As(werr, &ee) {
+				desc = "exited: " + ee.String()
+			} else if werr == nil {
+				desc = "exited with code 0"
+			}
+			s.update(w.name, func(c *componentStatus) { c.LogTail = tail.lines() })
+			return desc, false
+		}
+	}
+}
+
+// probe polls the component's health endpoint, as readinessProbe would.
+func (s *supervisor) probe(ctx context.Context, name string, spec *launchSpec) {
+	check := s.healthCheck(name, spec)
+	delay := 200 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		ok := check(cctx) == nil
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		s.update(name, func(c *componentStatus) {
+			if c.Running && c.ManifestHash == spec.hash {
+				c.Ready = ok
+			}
+		})
+		if ok {
+			delay = 2 * time.Second
+		} else {
+			delay = 250 * time.Millisecond
+		}
+	}
+}
+
+// healthCheck builds the component's health request from the flags it
+// actually runs with, so a learner changing a port does not confuse it.
+func (s *supervisor) healthCheck(name string, spec *launchSpec) func(context.Context) error {
+	args := spec.argv
+	insecure := &tls.Config{InsecureSkipVerify: true} // like kubelet HTTPS probes
+	get := func(u string, tc *tls.Config) func(context.Context) error {
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true}}
+		return func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			_, _ = io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s: %s", u, resp.Status)
+			}
+			return nil
+		}
+	}
+	switch filepath.Base(spec.argv[0]) {
+	case binEtcd:
+		if v, ok := flagValue(args, "listen-metrics-urls"); ok {
+			return get(strings.Split(v, ",")[0]+"/health", insecure)
+		}
+		v, _ := flagValue(args, "listen-client-urls")
+		u, err := url.Parse(strings.Split(v, ",")[0])
+		return func(ctx context.Context) error {
+			if err != nil {
+				return err
+			}
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", u.Host)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		}
+	case binAPIServer:
+		port := "6443"
+		if v, ok := flagValue(args, "secure-port"); ok {
+			port = v
+		}
+		// Authenticate: a learner may disable anonymous auth (a CKS task).
+		return get("https://127.0.0.1:"+port+"/readyz", s.probeTLS)
+	case binControllerManager:
+		port := "10257"
+		if v, ok := flagValue(args, "secure-port"); ok {
+			port = v
+		}
+		return get("https://127.0.0.1:"+port+"/healthz", insecure)
+	}
+	// Unknown extra static pods are ready once running.
+	return func(context.Context) error { return nil }
+}
+
+// loadProbeTLS uses ckslab's private super-admin credentials, which a
+// learner's edits under /etc/kubernetes cannot break.
+func (s *supervisor) loadProbeTLS() *tls.Config {
+	tc := &tls.Config{InsecureSkipVerify: true}
+	cfg, err := clientcmd.LoadFromFile(internalPath(s.nodeDir, "super-admin.kubeconfig"))
+	if err != nil {
+		return tc
+	}
+	for _, ai := range cfg.AuthInfos {
+		if cert, err := tls.X509KeyPair(ai.ClientCertificateData, ai.ClientKeyData); err == nil {
+			tc.Certificates = []tls.Certificate{cert}
+			break
+		}
+	}
+	return tc
+}
+
+// logTail copies a process's output into its log file (with host paths
+// mapped back to node paths) and keeps the last lines for the state file.
+type logTail struct {
+	file   io.Writer
+	mapper *pathMapper
+	max    int
+	mu     sync.Mutex
+	buf    []string
+}
+
+func (t *logTail) copyFrom(r io.ReadCloser, changed func()) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	last := time.Time{}
+	for sc.Scan() {
+		line := t.mapper.unmap(sc.Text())
+		_, _ = io.WriteString(t.file, line+"\n")
+		t.mu.Lock()
+		t.buf = append(t.buf, line)
+		if len(t.buf) > t.max {
+			t.buf = t.buf[len(t.buf)-t.max:]
+		}
+		t.mu.Unlock()
+		// Chatty components log hundreds of lines at start; publish at most
+		// twice a second.
+		if time.Since(last) > 500*time.Millisecond {
+			last = time.Now()
+			changed()
+		}
+	}
+	changed()
+}
+
+func (t *logTail) lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.buf...)
+}
+
+// sortedNames returns map keys sorted, for stable output.
+func sortedNames(m map[string]*componentStatus) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
