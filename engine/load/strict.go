@@ -174,7 +174,7 @@ func (s *structure) walk(n ast.Node, t reflect.Type, path string) {
 		}
 		for i, v := range seq.Values {
 			ip := fmt.Sprintf("%s[%d]", path, i)
-			s.keyPos[ip] = nodePos(v)
+			s.keyPos[ip] = itemPos(v)
 			s.walk(v, t.Elem(), ip)
 		}
 	case reflect.Map:
@@ -277,4 +277,12 @@ func levenshtein(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// itemPos locates a list item at its first key, where a reader looks for it.
+func itemPos(n ast.Node) position {
+	if values, ok := mappingValues(unwrap(n)); ok && len(values) > 0 {
+		return nodePos(values[0].Key)
+	}
+	return nodePos(n)
 }
