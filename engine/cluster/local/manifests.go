@@ -49,12 +49,12 @@ type nodeConfig struct {
 
 // Paths of ckslab's bookkeeping files for a node dir.
 func internalPath(nodeDir, name string) string { return filepath.Join(nodeDir, internalDir, name) }
-func configFile(nodeDir string) string       { return internalPath(nodeDir, "node.json") }
-func stateFile(nodeDir string) string        { return internalPath(nodeDir, "state.json") }
-func pidFile(nodeDir string) string          { return internalPath(nodeDir, "supervisor.pid") }
-func lockFile(nodeDir string) string         { return internalPath(nodeDir, "supervisor.lock") }
-func supervisorLog(nodeDir string) string    { return internalPath(nodeDir, "supervisor.log") }
-func kubeconfigFile(nodeDir string) string   { return internalPath(nodeDir, "admin.kubeconfig") }
+func configFile(nodeDir string) string         { return internalPath(nodeDir, "node.json") }
+func stateFile(nodeDir string) string          { return internalPath(nodeDir, "state.json") }
+func pidFile(nodeDir string) string            { return internalPath(nodeDir, "supervisor.pid") }
+func lockFile(nodeDir string) string           { return internalPath(nodeDir, "supervisor.lock") }
+func supervisorLog(nodeDir string) string      { return internalPath(nodeDir, "supervisor.log") }
+func kubeconfigFile(nodeDir string) string     { return internalPath(nodeDir, "admin.kubeconfig") }
 func superAdminFile(nodeDir string) string {
 	return filepath.Join(nodeDir, "etc", "kubernetes", "super-admin.conf")
 }
