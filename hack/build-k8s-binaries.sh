@@ -26,7 +26,10 @@ install_bin() { # atomically move a freshly built binary into the cache
 }
 
 need=()
-for b in etcd kube-apiserver kube-controller-manager; do
+wanted=(etcd kube-apiserver kube-controller-manager)
+# kubectl is what learners type; build it too on machines without one.
+command -v kubectl >/dev/null 2>&1 || wanted+=(kubectl)
+for b in "${wanted[@]}"; do
   [[ -x "$DEST/$b" ]] || need+=("$b")
 done
 if [[ ${#need[@]} -eq 0 ]]; then log "all binaries present in $DEST"; echo "$DEST"; exit 0; fi
@@ -74,6 +77,7 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
   go mod tidy >/dev/null 2>&1 || go mod tidy
