@@ -17,7 +17,7 @@ func TestStepLogger(t *testing.T) {
 	l.V(0).Infof(" ✗ %s\n", "Starting control-plane 🕹️")
 
 	want := []struct {
-		id, line string
+		id, line  string
 		done, err bool
 	}{
 		{"kind-ensuring-node-image", "", false, false},

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ckslab/ckslab/engine/cluster/kind"
+	"github.com/ckslab/ckslab/engine/cluster/local"
+	"github.com/ckslab/ckslab/engine/doctor"
+)
+
+// newDoctorCmd checks the host for both backends. It exits non-zero only when
+// a check fails (warnings are advice).
+func newDoctorCmd(a *app) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check this machine for the kind and local backends",
+		Long: "Checks the container engine, kind node image, inotify limits, cgroups, memory, disk,\n" +
+			"AppArmor/BTF support, kubectl and the local backend's binaries, and says how to fix each problem.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output, "text", "json"); err != nil {
+				return err
+			}
+			env, err := doctor.HostEnv(kind.DefaultNodeImage, local.DefaultKubernetesVersion)
+			if err != nil {
+				return err
+			}
+			report := doctor.Run(cmd.Context(), env)
+			if output == "json" {
+				if err := writeJSON(a.Out, struct {
+					doctor.Report
+					Worst doctor.Status `json:"worst"`
+				}{report, report.Worst()}); err != nil {
+					return err
+				}
+			} else {
+				printDoctor(a, report)
+			}
+			if report.Worst() == doctor.Fail {
+				return &exitError{code: 1, msg: "doctor: some checks failed (see the fixes above)"}
+			}
+			return nil
+		},
+	}
+	outputFlag(cmd, &output, "text", "json")
+	return cmd
+}
+
+func printDoctor(a *app, r doctor.Report) {
+	w := newTable(a.Out)
+	for _, c := range r.Checks {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", c.Status, c.Name, c.Message)
+		if c.Fix != "" {
+			fmt.Fprintf(w, "\t\tfix: %s\n", c.Fix)
+		}
+	}
+	_ = w.Flush()
+}
