@@ -1,0 +1,376 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/cluster"
+)
+
+// ManifestsDir is where static pod manifests live on a control-plane node.
+const ManifestsDir = "/etc/kubernetes/manifests"
+
+// HealthyTimeout bounds waits for a control-plane component to come back.
+const HealthyTimeout = 3 * time.Minute
+
+func describeNodeOp(n *v1alpha1.NodeOp) string {
+	on := ""
+	if n.Name != "" {
+		on = " on " + n.Name
+	}
+	switch {
+	case n.WriteFile != nil:
+		return "write " + n.WriteFile.Path + on
+	case n.Exec != nil:
+		return "exec " + strings.Join(n.Exec.Command, " ") + on
+	case n.EditManifest != nil:
+		return "edit manifest " + n.EditManifest.Component + on
+	case n.Remove != "":
+		return "remove " + n.Remove + on
+	case n.WaitHealthy != "":
+		return "wait for " + n.WaitHealthy + " to be healthy" + on
+	}
+	return "no action"
+}
+
+// HostIsNode reports whether node commands of this cluster run on the
+// user's machine (the local backend), where untrusted scenarios must not
+// execute anything.
+func HostIsNode(c *cluster.Cluster) bool { return c != nil && c.Backend == "local" }
+
+// CheckHostExec refuses host-side commands for untrusted scenarios.
+func CheckHostExec(c *cluster.Cluster, trusted, allowed bool) error {
+	if trusted || allowed || !HostIsNode(c) {
+		return nil
+	}
+	return errors.New("this scenario comes from a pack and wants to run a command on a node that is your own machine (local backend); refused: use --backend kind, or allow it explicitly with --allow-host-commands")
+}
+
+func nodeOp(ctx context.Context, env *Env, op *v1alpha1.NodeOp) error {
+	if env.Cluster == nil {
+		return errors.New("no cluster")
+	}
+	n, err := env.Cluster.Node(op.Name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case op.WriteFile != nil:
+		w := op.WriteFile
+		data := []byte(w.Content)
+		if w.File != "" {
+			if data, err = env.ReadFile(w.File); err != nil {
+				return err
+			}
+		}
+		mode := fs.FileMode(0o644)
+		if w.Mode != "" {
+			m, err := strconv.ParseUint(w.Mode, 8, 32)
+			if err != nil {
+				return fmt.Errorf("write %s: mode %q is not octal", w.Path, w.Mode)
+			}
+			mode = fs.FileMode(m)
+		}
+		if err := backup(ctx, env, n, w.Path); err != nil {
+			return err
+		}
+		return n.WriteFile(ctx, w.Path, data, mode)
+	case op.Remove != "":
+		if err := backup(ctx, env, n, op.Remove); err != nil {
+			return err
+		}
+		return n.Remove(ctx, op.Remove)
+	case op.Exec != nil:
+		if err := CheckHostExec(env.Cluster, env.Trusted, env.AllowHostExec); err != nil {
+			return err
+		}
+		var stdin io.Reader
+		if op.Exec.Stdin != "" {
+			stdin = strings.NewReader(op.Exec.Stdin)
+		}
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		out, err := n.Exec(ctx, stdin, op.Exec.Command...)
+		if err != nil {
+			return fmt.Errorf("exec %s on %s: %w", strings.Join(op.Exec.Command, " "), n.Name(), err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if l != "" {
+				env.logf("  %s", l)
+			}
+		}
+		return nil
+	case op.WaitHealthy != "":
+		return waitHealthy(ctx, env, op.WaitHealthy)
+	case op.EditManifest != nil:
+		return editManifest(ctx, env, n, op.EditManifest)
+	}
+	return errors.New("node operation has no action set")
+}
+
+func waitHealthy(ctx context.Context, env *Env, component string) error {
+	if env.Cluster.Components == nil {
+		return fmt.Errorf("wait for %s: this backend cannot inspect control-plane components", component)
+	}
+	if err := env.Cluster.Components.WaitHealthy(ctx, component, HealthyTimeout); err != nil {
+		return fmt.Errorf("wait for %s to be healthy (up to %s): %w", component, HealthyTimeout, err)
+	}
+	return nil
+}
+
+// backup records a node file's original state once, before it changes.
+func backup(ctx context.Context, env *Env, n cluster.Node, path string) error {
+	if env.Tracker == nil || env.Tracker.hasFile(n.Name(), path) {
+		return nil
+	}
+	b := FileBackup{Node: n.Name(), Path: path}
+	mode, err := n.Stat(ctx, path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		b.Absent = true
+	case err != nil:
+		return fmt.Errorf("back up %s on %s: %w", path, n.Name(), err)
+	default:
+		data, err := n.ReadFile(ctx, path)
+		if err != nil {
+			return fmt.Errorf("back up %s on %s: %w", path, n.Name(), err)
+		}
+		b.Content, b.Mode = data, mode.Perm()
+	}
+	if err := env.Tracker.addFile(b); err != nil {
+		return fmt.Errorf("record backup of %s: %w", path, err)
+	}
+	return nil
+}
+
+func editManifest(ctx context.Context, env *Env, n cluster.Node, em *v1alpha1.EditManifest) error {
+	path := ManifestsDir + "/" + em.Component + ".yaml"
+	data, err := n.ReadFile(ctx, path)
+	if err != nil {
+		return fmt.Errorf("edit %s: %w", path, err)
+	}
+	out, err := EditManifestData(data, em)
+	if err != nil {
+		return fmt.Errorf("edit %s: %w", path, err)
+	}
+	if err := backup(ctx, env, n, path); err != nil {
+		return err
+	}
+	mode, err := n.Stat(ctx, path)
+	if err != nil {
+		mode = 0o600
+	}
+	if err := n.WriteFile(ctx, path, out, mode.Perm()); err != nil {
+		return fmt.Errorf("edit %s: %w", path, err)
+	}
+	if em.Wait != nil && !*em.Wait {
+		return nil
+	}
+	return waitHealthy(ctx, env, em.Component)
+}
+
+// EditManifestData applies flag and volume edits to a static pod manifest.
+func EditManifestData(data []byte, em *v1alpha1.EditManifest) ([]byte, error) {
+	var pod map[string]any
+	if err := yaml.Unmarshal(data, &pod); err != nil {
+		return nil, fmt.Errorf("parse manifest: %w", err)
+	}
+	spec, _ := pod["spec"].(map[string]any)
+	if spec == nil {
+		return nil, errors.New("manifest has no spec")
+	}
+	containers, _ := spec["containers"].([]any)
+	if len(containers) == 0 {
+		return nil, errors.New("manifest has no containers")
+	}
+	c0, _ := containers[0].(map[string]any)
+	if c0 == nil {
+		return nil, errors.New("manifest's first container is not a mapping")
+	}
+	cmd := toStrings(c0["command"])
+	for _, f := range em.RemoveFlags {
+		cmd = RemoveFlag(cmd, f)
+	}
+	keys := make([]string, 0, len(em.SetFlags))
+	for k := range em.SetFlags {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		cmd = SetFlag(cmd, k, em.SetFlags[k])
+	}
+	c0["command"] = toAny(cmd)
+	for _, v := range em.AddHostPathVolumes {
+		vols, _ := spec["volumes"].([]any)
+		vols = upsertNamed(vols, v.Name, map[string]any{"name": v.Name, "hostPath": hostPath(v)})
+		spec["volumes"] = vols
+		mounts, _ := c0["volumeMounts"].([]any)
+		m := map[string]any{"name": v.Name, "mountPath": v.Path}
+		if v.ReadOnly {
+			m["readOnly"] = true
+		}
+		c0["volumeMounts"] = upsertNamed(mounts, v.Name, m)
+	}
+	containers[0] = c0
+	spec["containers"] = containers
+	pod["spec"] = spec
+	out, err := yaml.Marshal(pod)
+	if err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
+	return out, nil
+}
+
+func hostPath(v v1alpha1.HostPathVolume) map[string]any {
+	h := map[string]any{"path": v.Path}
+	if v.Type != "" {
+		h["type"] = v.Type
+	}
+	return h
+}
+
+func upsertNamed(list []any, name string, item map[string]any) []any {
+	for i, e := range list {
+		if m, ok := e.(map[string]any); ok && m["name"] == name {
+			list[i] = item
+			return list
+		}
+	}
+	return append(list, item)
+}
+
+func flagName(f string) string { return "--" + strings.TrimLeft(f, "-") }
+
+// FlagValue returns the value of --flag in a command line ("--k=v" or
+// "--k v"), and whether it is present.
+func FlagValue(cmd []string, flag string) (string, bool) {
+	name := flagName(flag)
+	for i, a := range cmd {
+		if a == name {
+			if i+1 < len(cmd) && !strings.HasPrefix(cmd[i+1], "-") {
+				return cmd[i+1], true
+			}
+			return "", true
+		}
+		if strings.HasPrefix(a, name+"=") {
+			return strings.TrimPrefix(a, name+"="), true
+		}
+	}
+	return "", false
+}
+
+// SetFlag sets --flag=value, replacing the first occurrence in place and
+// dropping any others.
+func SetFlag(cmd []string, flag, value string) []string {
+	name := flagName(flag)
+	out := make([]string, 0, len(cmd)+1)
+	set := false
+	for i := 0; i < len(cmd); i++ {
+		a := cmd[i]
+		if a == name || strings.HasPrefix(a, name+"=") {
+			if a == name && i+1 < len(cmd) && !strings.HasPrefix(cmd[i+1], "-") {
+				i++
+			}
+			if !set {
+				out = append(out, name+"="+value)
+				set = true
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	if !set {
+		out = append(out, name+"="+value)
+	}
+	return out
+}
+
+// RemoveFlag removes every occurrence of --flag (with its value).
+func RemoveFlag(cmd []string, flag string) []string {
+	name := flagName(flag)
+	out := make([]string, 0, len(cmd))
+	for i := 0; i < len(cmd); i++ {
+		a := cmd[i]
+		if a == name {
+			if i+1 < len(cmd) && !strings.HasPrefix(cmd[i+1], "-") {
+				i++
+			}
+			continue
+		}
+		if strings.HasPrefix(a, name+"=") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func toStrings(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		out = append(out, fmt.Sprint(e))
+	}
+	return out
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, e := range s {
+		out[i] = e
+	}
+	return out
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// RestoreFiles puts backed-up node files back in reverse order and reports
+// which static pod manifests changed, so the caller can wait for them.
+func RestoreFiles(ctx context.Context, c *cluster.Cluster, files []FileBackup) (manifests []string, err error) {
+	var errs []error
+	for i := len(files) - 1; i >= 0; i-- {
+		f := files[i]
+		n, nerr := c.Node(f.Node)
+		if nerr != nil {
+			errs = append(errs, nerr)
+			continue
+		}
+		if f.Absent {
+			if err := n.Remove(ctx, f.Path); err != nil {
+				errs = append(errs, fmt.Errorf("restore %s on %s: %w", f.Path, f.Node, err))
+			}
+		} else {
+			cur, rerr := n.ReadFile(ctx, f.Path)
+			if rerr == nil && bytes.Equal(cur, f.Content) {
+				continue
+			}
+			mode := f.Mode
+			if mode == 0 {
+				mode = 0o644
+			}
+			if err := n.WriteFile(ctx, f.Path, f.Content, mode); err != nil {
+				errs = append(errs, fmt.Errorf("restore %s on %s: %w", f.Path, f.Node, err))
+			}
+		}
+		if strings.HasPrefix(f.Path, ManifestsDir+"/") && strings.HasSuffix(f.Path, ".yaml") {
+			manifests = append(manifests, strings.TrimSuffix(strings.TrimPrefix(f.Path, ManifestsDir+"/"), ".yaml"))
+		}
+	}
+	return manifests, errors.Join(errs...)
+}

@@ -1,0 +1,127 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/ckslab/ckslab/engine/kube"
+)
+
+// DeleteTimeout bounds how long reset waits for deleted objects to vanish
+// (namespaces are finalized by the namespace controller).
+const DeleteTimeout = 90 * time.Second
+
+type target struct {
+	rec ObjectRecord
+	ri  dynamic.ResourceInterface
+}
+
+// DeleteTracked deletes tracked objects and anything else of the same kinds
+// labelled with the scenario id, then waits until they are all gone.
+func DeleteTracked(ctx context.Context, k *kube.Client, scenarioID string, objs []ObjectRecord) error {
+	var (
+		targets []target
+		errs    []error
+		seen    = map[ObjectRecord]bool{}
+		kinds   = map[[2]string]bool{}
+	)
+	add := func(r ObjectRecord) {
+		if seen[r] {
+			return
+		}
+		seen[r] = true
+		ri, _, err := k.Resource(r.APIVersion, r.Kind, r.Namespace)
+		if err != nil {
+			if kube.IsUnreachable(err) {
+				errs = append(errs, err)
+			}
+			return // a kind the server no longer serves has nothing to delete
+		}
+		targets = append(targets, target{rec: r, ri: ri})
+	}
+	for i := len(objs) - 1; i >= 0; i-- {
+		add(objs[i])
+		kinds[[2]string{objs[i].APIVersion, objs[i].Kind}] = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if scenarioID != "" {
+		kinds[[2]string{"v1", "Namespace"}] = true
+		for gk := range kinds {
+			_, m, err := k.Resource(gk[0], gk[1], "")
+			if err != nil {
+				continue
+			}
+			var lister dynamic.NamespaceableResourceInterface = k.Dynamic.Resource(m.Resource)
+			l, err := lister.List(ctx, metav1.ListOptions{LabelSelector: ScenarioLabel + "=" + scenarioID})
+			if err != nil {
+				if kube.IsUnreachable(err) {
+					return kube.Explain(k.Config.Host, err)
+				}
+				continue
+			}
+			for _, o := range l.Items {
+				add(ObjectRecord{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()})
+			}
+		}
+	}
+	bg := metav1.DeletePropagationBackground
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, t := range targets {
+		wg.Add(1)
+		go func(t target) {
+			defer wg.Done()
+			err := t.ri.Delete(ctx, t.rec.Name, metav1.DeleteOptions{PropagationPolicy: &bg})
+			if err != nil && !apierrors.IsNotFound(err) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("delete %s: %w", kube.Ref(t.rec.Kind, t.rec.Namespace, t.rec.Name), kube.Explain(k.Config.Host, err)))
+				mu.Unlock()
+			}
+		}(t)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return waitGone(ctx, k, targets)
+}
+
+func waitGone(ctx context.Context, k *kube.Client, targets []target) error {
+	deadline := time.Now().Add(DeleteTimeout)
+	pending := targets
+	for {
+		var still []target
+		for _, t := range pending {
+			_, err := t.ri.Get(ctx, t.rec.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil && kube.IsUnreachable(err) {
+				return kube.Explain(k.Config.Host, err)
+			}
+			still = append(still, t)
+		}
+		if len(still) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			t := still[0]
+			return fmt.Errorf("waited %s for %d deleted object(s) to disappear, e.g. %s (a finalizer may be stuck)", DeleteTimeout, len(still), kube.Ref(t.rec.Kind, t.rec.Namespace, t.rec.Name))
+		}
+		pending = still
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
