@@ -1,0 +1,116 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+)
+
+func fakeEnv(files map[string]string, onPath []string, dockerUp bool) Env {
+	return Env{
+		Run: func(_ context.Context, name string, args ...string) ([]byte, error) {
+			line := name + " " + strings.Join(args, " ")
+			switch {
+			case strings.HasPrefix(line, "docker info"):
+				if dockerUp {
+					return []byte("29.0.1\n"), nil
+				}
+				return []byte("Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n"), errors.New("exit status 1")
+			case strings.HasPrefix(line, "docker image inspect"):
+				return nil, errors.New("no such image")
+			case strings.HasSuffix(line, "env GOVERSION"):
+				return []byte("go1.26.8\n"), nil
+			}
+			return nil, errors.New("unexpected " + line)
+		},
+		ReadFile: func(p string) ([]byte, error) {
+			if v, ok := files[p]; ok {
+				return []byte(v), nil
+			}
+			return nil, fs.ErrNotExist
+		},
+		LookPath: func(f string) (string, error) {
+			for _, p := range onPath {
+				if p == f {
+					return "/usr/bin/" + f, nil
+				}
+			}
+			return "", errors.New("not found")
+		},
+		FreeBytes:  func(string) (uint64, error) { return 50 << 30, nil },
+		GOOS:       "linux",
+		GOARCH:     "amd64",
+		CacheDir:   "/c",
+		NodeImage:  "kindest/node:v1@sha256:x",
+		K8sVersion: "v1.37.2",
+	}
+}
+
+func statusOf(r Report, name string) Check {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	return Check{}
+}
+
+func TestDoctor(t *testing.T) {
+	good := map[string]string{
+		"/proc/sys/fs/inotify/max_user_watches":   "524288",
+		"/proc/sys/fs/inotify/max_user_instances": "512",
+		"/sys/fs/cgroup/cgroup.controllers":       "cpu memory",
+		"/proc/meminfo":                           "MemTotal: 16000000 kB\nMemAvailable: 8000000 kB\n",
+		"/sys/module/apparmor/parameters/enabled": "Y\n",
+		"/sys/kernel/btf/vmlinux":                 "",
+		"/c/bin/k8s-v1.37.2-linux-amd64/etcd":     "x", "/c/bin/k8s-v1.37.2-linux-amd64/kube-apiserver": "x",
+		"/c/bin/k8s-v1.37.2-linux-amd64/kube-controller-manager": "x",
+	}
+	noDocker := map[string]string{"/proc/meminfo": "MemAvailable: 1000000 kB\n"}
+	tests := []struct {
+		name   string
+		env    Env
+		worst  Status
+		expect map[string]Status
+		fix    map[string]string
+	}{
+		{"all good", fakeEnv(good, []string{"docker", "kubectl", "go"}, true), Warn, // node image missing only
+			map[string]Status{"container engine": Pass, "kind node image": Warn, "local backend": Pass, "AppArmor": Pass, "kernel BTF": Pass},
+			map[string]string{"kind node image": "docker pull kindest/node:v1@sha256:x"}},
+		{"no docker daemon, go present", fakeEnv(noDocker, []string{"docker", "go"}, false), Fail,
+			map[string]Status{"container engine": Fail, "local backend": Pass, "kubectl": Warn, "free memory": Warn, "inotify max_user_watches": Warn},
+			map[string]string{"container engine": "install Docker or use --backend local"}},
+		{"nothing", fakeEnv(noDocker, nil, false), Fail,
+			map[string]Status{"container engine": Fail, "local backend": Fail},
+			map[string]string{"local backend": "install Go"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Run(context.Background(), tt.env)
+			if got := r.Worst(); got != tt.worst {
+				t.Errorf("Worst = %s, want %s: %+v", got, tt.worst, r.Checks)
+			}
+			for name, want := range tt.expect {
+				if got := statusOf(r, name); got.Status != want {
+					t.Errorf("%s = %+v, want %s", name, got, want)
+				}
+			}
+			for name, fix := range tt.fix {
+				if got := statusOf(r, name).Fix; !strings.Contains(got, fix) {
+					t.Errorf("%s fix = %q, want %q", name, got, fix)
+				}
+			}
+			for _, c := range r.Checks {
+				if c.Status != Pass && c.Fix == "" && !strings.HasPrefix(c.Message, "cannot") {
+					t.Errorf("%s is %s without a fix", c.Name, c.Status)
+				}
+			}
+		})
+	}
+	msg := statusOf(Run(context.Background(), fakeEnv(noDocker, []string{"docker"}, false)), "container engine").Message
+	if !strings.Contains(msg, "docker info failed: Cannot connect to the Docker daemon") {
+		t.Errorf("docker failure reason missing: %q", msg)
+	}
+}
