@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! reason="$(docker info --format '{{.ServerVersion}}' 2>&1)"; then
-  reason="$(printf '%s' "$reason" | tr '\n' ' ' | sed 's/[[:space:]]*$//')"
+  reason="$(printf '%s' "$reason" | tr '\n' ' ' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')"
   echo "SKIP: no Docker daemon (docker info failed: ${reason})"
   exit 0
 fi
