@@ -226,11 +226,11 @@ func (r *resolver) download(ctx context.Context, missing []string, found Binarie
 func (r *resolver) downloadK8s(ctx context.Context, name string) error {
 	u := fmt.Sprintf("%s/%s/bin/%s/%s/%s", strings.TrimSuffix(r.k8sBaseURL, "/"), r.k8sVersion, r.goos, r.goarch, name)
 	r.report("downloading " + u)
-	tmp, err := tempPath(r.cacheDir(), name)
+	tmpDir, tmp, err := tempPath(r.cacheDir(), name)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer os.RemoveAll(tmpDir)
 	c := r.getterClient(ctx, u+"?checksum=file:"+u+".sha256", tmp, getter.ClientModeFile)
 	if err := c.Get(); err != nil {
 		return fmt.Errorf("download %s: %w", u, err)
@@ -243,11 +243,11 @@ func (r *resolver) downloadEtcd(ctx context.Context) error {
 	archive := fmt.Sprintf("etcd-%s-%s-%s", r.etcdVersion, r.goos, r.goarch)
 	u := base + "/" + archive + ".tar.gz"
 	r.report("downloading " + u)
-	tmp, err := tempPath(r.cacheDir(), "etcd-archive")
+	tmpDir, tmp, err := tempPath(r.cacheDir(), "etcd-archive")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer os.RemoveAll(tmpDir)
 	// SHA256SUMS lists every release asset; go-getter picks the line naming
 	// our archive, verifies it and unpacks the tarball into tmp.
 	c := r.getterClient(ctx, u+"?checksum=file:"+base+"/SHA256SUMS", tmp, getter.ClientModeDir)
@@ -257,14 +257,15 @@ func (r *resolver) downloadEtcd(ctx context.Context) error {
 	return installBinary(filepath.Join(tmp, archive, binEtcd), filepath.Join(r.cacheDir(), binEtcd))
 }
 
-// tempPath returns a fresh path in dir (same filesystem, so a rename into
-// place is atomic) that does not exist yet.
-func tempPath(dir, name string) (string, error) {
+// tempPath returns a fresh private dir in dir (same filesystem, so a rename
+// into place is atomic) and a path inside it that does not exist yet; the
+// caller removes the dir.
+func tempPath(dir, name string) (tmpDir, path string, err error) {
 	d, err := os.MkdirTemp(dir, "."+name+".tmp-")
 	if err != nil {
-		return "", fmt.Errorf("create temp dir in %s: %w", dir, err)
+		return "", "", fmt.Errorf("create temp dir in %s: %w", dir, err)
 	}
-	return filepath.Join(d, name), nil
+	return d, filepath.Join(d, name), nil
 }
 
 // installBinary copies src to a temp file next to dst and renames it into

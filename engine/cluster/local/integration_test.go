@@ -1,0 +1,423 @@
+package local
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ckslab/ckslab/engine/cluster"
+)
+
+// TestMain doubles as the supervisor process: Up re-executes the test
+// binary with CKSLAB_TEST_SUPERVISOR=<nodeDir>, like `ckslab __supervise`.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("CKSLAB_TEST_SUPERVISOR"); dir != "" {
+		if err := RunSupervisor(context.Background(), dir); err != nil {
+			fmt.Fprintln(os.Stderr, "supervisor:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// integrationBackend returns a backend using cached binaries only (no
+// download or build in tests), or skips when they are absent.
+func integrationBackend(tb testing.TB) *Backend {
+	tb.Helper()
+	b, err := New(
+		WithStateDir(tb.TempDir()),
+		WithDownloadURLs("", ""),
+		WithBuildFallback(false),
+		WithReadyTimeout(90*time.Second),
+		WithSupervisorCommand(func(nodeDir string) *exec.Cmd {
+			c := exec.Command(os.Args[0])
+			c.Env = append(os.Environ(), "CKSLAB_TEST_SUPERVISOR="+nodeDir)
+			return c
+		}),
+	)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := newResolver(&b.opts).Resolve(context.Background()); err != nil {
+		tb.Skipf("local control-plane binaries not available, skipping integration test: %v", err)
+	}
+	return b
+}
+
+func clientFor(t testing.TB, c *cluster.Cluster) *kubernetes.Clientset {
+	t.Helper()
+	rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Timeout = 15 * time.Second
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// editManifest changes a static pod manifest through the node, as a
+// learner editing /etc/kubernetes/manifests/<name>.yaml would.
+func editManifest(t *testing.T, ctx context.Context, n cluster.Node, name string, edit func(p *corev1.Pod)) []byte {
+	t.Helper()
+	path := manifestsPath + "/" + name + ".yaml"
+	orig, err := n.ReadFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pod corev1.Pod
+	if err := yaml.Unmarshal(orig, &pod); err != nil {
+		t.Fatal(err)
+	}
+	edit(&pod)
+	out, err := yaml.Marshal(&pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.WriteFile(ctx, path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return orig
+}
+
+func addHostPath(p *corev1.Pod, name, path string, t corev1.HostPathType, ro bool) {
+	p.Spec.Volumes = append(p.Spec.Volumes, hostPathVolume(name, path, t))
+	p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, mount(name, path, ro))
+}
+
+func TestLocalCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test starts a real control plane")
+	}
+	b := integrationBackend(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+
+	var mu sync.Mutex
+	var steps []string
+	start := time.Now()
+	c, err := b.Up(ctx, cluster.Spec{Name: "itest"}, func(s cluster.Step) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s.Done {
+			steps = append(steps, s.ID)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cold up to readyz + default ServiceAccount: %s", time.Since(start))
+	nodeDir := b.NodeDir("itest")
+	downed := false
+	t.Cleanup(func() {
+		if !downed {
+			_ = b.Down(context.Background(), "itest")
+		}
+	})
+
+	t.Run("up", func(t *testing.T) {
+		mu.Lock()
+		got := append([]string(nil), steps...)
+		mu.Unlock()
+		want := []string{"binaries", "certs", "etcd", "kube-apiserver", "kube-controller-manager", "ready"}
+		if !slices.Equal(got, want) {
+			t.Errorf("steps %v, want %v", got, want)
+		}
+		cs := clientFor(t, c)
+		if _, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		if err != nil || string(body) != "ok" {
+			t.Fatalf("/readyz = %q, %v", body, err)
+		}
+		for _, f := range []string{c.Kubeconfig, filepath.Join(nodeDir, "etc/kubernetes/admin.conf"), filepath.Join(nodeDir, "etc/kubernetes/pki/ca.key")} {
+			fi, err := os.Stat(f)
+			if err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v, %v; want 0600", f, fi.Mode().Perm(), err)
+			}
+		}
+		if fi, err := os.Stat(nodeDir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("node dir mode %v, %v", fi.Mode().Perm(), err)
+		}
+		// Up again reuses the running cluster.
+		again := time.Now()
+		if _, err := b.Up(ctx, cluster.Spec{Name: "itest"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(again); d > 3*time.Second {
+			t.Errorf("reusing a running cluster took %s", d)
+		}
+		if _, err := b.Get(ctx, "itest"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("components and node", func(t *testing.T) {
+		st, err := c.Components.Component(ctx, compAPI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Running || !st.Ready || !slices.Contains(st.Args, "--authorization-mode=Node,RBAC") || !slices.Contains(st.Args, "--client-ca-file=/etc/kubernetes/pki/ca.crt") {
+			t.Fatalf("apiserver state %+v", st)
+		}
+		n, err := c.Node("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := n.Exec(ctx, nil, "sh", "-c", "hostname; grep -c -- --allow-privileged=true /etc/kubernetes/manifests/kube-apiserver.yaml; ls /var/lib/etcd; test -f /var/log/pods/kube-apiserver.log && echo logs")
+		if err != nil {
+			t.Fatalf("exec: %v: %s", err, out)
+		}
+		if got := string(out); !strings.Contains(got, "controlplane\n1\nmember\nlogs") {
+			t.Errorf("node view: %q", got)
+		}
+		_, err = n.Exec(ctx, nil, "sh", "-c", "exit 3")
+		if ee, ok := err.(*cluster.ExitError); !ok || ee.Code != 3 {
+			t.Errorf("exit code: %v", err)
+		}
+	})
+
+	t.Run("pod security rejects a privileged pod", func(t *testing.T) {
+		cs := clientFor(t, c)
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "restricted", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		priv := true
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "priv"},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: "c", Image: "nginx", SecurityContext: &corev1.SecurityContext{Privileged: &priv},
+			}}},
+		}
+		_, err := cs.CoreV1().Pods("restricted").Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "violates PodSecurity") {
+			t.Fatalf("privileged pod: %v, want Forbidden by PodSecurity", err)
+		}
+	})
+
+	n, _ := c.Node(nodeName)
+
+	t.Run("audit logging via the apiserver manifest", func(t *testing.T) {
+		policy := "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"
+		if err := n.WriteFile(ctx, "/etc/kubernetes/audit/policy.yaml", []byte(policy), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		restarted := time.Now()
+		editManifest(t, ctx, n, compAPI, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Command = append(p.Spec.Containers[0].Command,
+				"--audit-policy-file=/etc/kubernetes/audit/policy.yaml",
+				"--audit-log-path=/var/log/kubernetes/audit/audit.log",
+				"--audit-log-maxage=30")
+			addHostPath(p, "audit", "/etc/kubernetes/audit/policy.yaml", corev1.HostPathFile, true)
+			addHostPath(p, "audit-log", "/var/log/kubernetes/audit/", corev1.HostPathDirectoryOrCreate, false)
+		})
+		if err := c.Components.WaitHealthy(ctx, compAPI, 90*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("apiserver restart with audit: %s", time.Since(restarted))
+		st, _ := c.Components.Component(ctx, compAPI)
+		if !slices.Contains(st.Args, "--audit-log-path=/var/log/kubernetes/audit/audit.log") {
+			t.Fatalf("args do not carry the audit flag: %v", st.Args)
+		}
+		cs := clientFor(t, c)
+		if _, err := cs.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "audited"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			log, err := n.ReadFile(ctx, "/var/log/kubernetes/audit/audit.log")
+			if err == nil && strings.Contains(string(log), `"kind":"Event"`) && strings.Contains(string(log), `"name":"audited"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("audit log has no event for the configmap: %v %.300s", err, log)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+
+	t.Run("encryption at rest", func(t *testing.T) {
+		key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+		enc := "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - aescbc:\n      keys:\n      - name: key1\n        secret: " + key + "\n  - identity: {}\n"
+		if err := n.WriteFile(ctx, "/etc/kubernetes/enc/enc.yaml", []byte(enc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		editManifest(t, ctx, n, compAPI, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Command = append(p.Spec.Containers[0].Command, "--encryption-provider-config=/etc/kubernetes/enc/enc.yaml")
+			addHostPath(p, "enc", "/etc/kubernetes/enc", corev1.HostPathDirectoryOrCreate, true)
+		})
+		if err := c.Components.WaitHealthy(ctx, compAPI, 90*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		cs := clientFor(t, c)
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "enc-test"}, StringData: map[string]string{"k": "v"}}
+		if _, err := cs.CoreV1().Secrets("default").Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := c.Etcd.Get(ctx, "/registry/secrets/default/enc-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(raw), "k8s:enc:aescbc:v1:") {
+			t.Fatalf("raw etcd value starts with %q", raw[:min(len(raw), 30)])
+		}
+	})
+
+	t.Run("broken flag then restore", func(t *testing.T) {
+		orig := editManifest(t, ctx, n, compAPI, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Command = append(p.Spec.Containers[0].Command, "--this-flag-does-not-exist=true")
+		})
+		var last cluster.ComponentState
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			st, err := b.Status(ctx, "itest")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cst := range st.Components {
+				if cst.Name == compAPI {
+					last = cst
+				}
+			}
+			if last.Restarts > 0 && !last.Running && last.LastError != "" && strings.Contains(strings.Join(last.LogTail, "\n"), "unknown flag: --this-flag-does-not-exist") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("status never showed the crash: %+v", last)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Logf("status: %s; tail: %s", last.LastError, last.LogTail[len(last.LogTail)-1])
+		if _, err := clientFor(t, c).Discovery().ServerVersion(); err == nil {
+			t.Fatal("API still answers with a broken apiserver manifest")
+		}
+		if err := n.WriteFile(ctx, manifestsPath+"/"+compAPI+".yaml", orig, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Components.WaitHealthy(ctx, compAPI, 90*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := clientFor(t, c).Discovery().ServerVersion(); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("down leaves no process", func(t *testing.T) {
+		st, err := readState(nodeDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids := []int{st.PID}
+		for _, cs := range st.Components {
+			if cs.PID > 0 {
+				pids = append(pids, cs.PID)
+			}
+		}
+		if len(pids) != 4 {
+			t.Fatalf("want supervisor + 3 component pids, got %v", pids)
+		}
+		stopStart := time.Now()
+		if err := b.Down(ctx, "itest"); err != nil {
+			t.Fatal(err)
+		}
+		downed = true
+		t.Logf("down: %s", time.Since(stopStart))
+		assertGone(t, pids, nodeDir)
+		if _, err := os.Stat(nodeDir); !os.IsNotExist(err) {
+			t.Fatalf("node dir still exists: %v", err)
+		}
+		if _, err := b.Get(ctx, "itest"); err == nil {
+			t.Fatal("Get after Down succeeded")
+		}
+	})
+}
+
+// assertGone checks /proc: none of pids may be alive (zombies count as
+// gone) and no process may carry the node dir marker.
+func assertGone(t *testing.T, pids []int, nodeDir string) {
+	t.Helper()
+	for _, pid := range pids {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 0 && f[0] != "Z" {
+			t.Errorf("pid %d still alive: %s", pid, stat)
+		}
+	}
+	if left := markedPIDs([]byte(nodeDirEnv + "=" + nodeDir + "\x00")); len(left) > 0 {
+		t.Errorf("processes still marked with %s: %v", nodeDir, left)
+	}
+}
+
+func TestUpCancelledLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test starts a real control plane")
+	}
+	b := integrationBackend(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Cancel like Ctrl-C once etcd is up and the apiserver is starting.
+	_, err := b.Up(ctx, cluster.Spec{Name: "cancelled"}, func(s cluster.Step) {
+		if s.ID == compEtcd && s.Done {
+			cancel()
+		}
+	})
+	if err == nil {
+		t.Fatal("Up succeeded despite cancellation")
+	}
+	nodeDir := b.NodeDir("cancelled")
+	assertGone(t, nil, nodeDir)
+	if _, err := os.Stat(nodeDir); !os.IsNotExist(err) {
+		t.Fatalf("node dir left behind: %v", err)
+	}
+}
+
+// BenchmarkColdUp measures a cold Up (fresh certs, empty etcd) with cached
+// binaries until /readyz and the default ServiceAccount; Down is untimed.
+// Run: go test ./engine/cluster/local -run '^$' -bench ColdUp -benchtime 5x
+func BenchmarkColdUp(b *testing.B) {
+	be := integrationBackend(b)
+	ctx := context.Background()
+	var ds []time.Duration
+	for i := 0; i < b.N; i++ {
+		name := fmt.Sprintf("bench%d", i)
+		start := time.Now()
+		if _, err := be.Up(ctx, cluster.Spec{Name: name}, nil); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+		b.StopTimer()
+		if err := be.Down(ctx, name); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	if len(ds) > 0 {
+		b.ReportMetric(ds[len(ds)/2].Seconds(), "median-s")
+		b.Logf("cold up durations: %v", ds)
+	}
+}
