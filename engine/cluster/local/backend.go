@@ -319,6 +319,9 @@ func (b *Backend) create(ctx context.Context, name, nodeDir string, progress clu
 // writeNodeFiles lays out the kubeadm-style node filesystem.
 func writeNodeFiles(cfg *nodeConfig) error {
 	nodeDir := cfg.NodeDir
+	if err := os.MkdirAll(filepath.Join(nodeDir, internalDir), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", nodeDir, err)
+	}
 	for _, d := range []string{"/etc/kubernetes/manifests", "/var/lib/etcd", "/var/log/pods", "/var/log/kubernetes"} {
 		if err := os.MkdirAll(hostPathOf(nodeDir, d), 0o700); err != nil {
 			return fmt.Errorf("create %s: %w", d, err)
