@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/cluster/backend"
+)
+
+// resolveBackend returns the backend chosen by --backend and says why on stderr.
+func (a *app) resolveBackend(ctx context.Context) (cluster.Backend, error) {
+	b, why, err := backend.Resolve(ctx, a.backendName, backend.Options{StateRoot: a.stateRoot()})
+	if err != nil {
+		return nil, err
+	}
+	if a.backendName == "" || a.backendName == "auto" {
+		fmt.Fprintf(a.ErrOut, "backend %s\n", why)
+	}
+	return b, nil
+}
+
+// textProgress prints provisioning steps as plain lines (non-TTY).
+func (a *app) textProgress() cluster.ProgressFunc {
+	started := map[string]time.Time{}
+	return func(s cluster.Step) {
+		switch {
+		case s.Err != nil:
+			fmt.Fprintf(a.ErrOut, "  ✘ %s: %v\n", s.Title, s.Err)
+		case s.Done:
+			d := ""
+			if t, ok := started[s.ID]; ok {
+				d = fmt.Sprintf(" (%.1fs)", time.Since(t).Seconds())
+			}
+			fmt.Fprintf(a.ErrOut, "  ✔ %s%s\n", s.Title, d)
+		case s.Line != "":
+			// step detail lines are noisy in plain output; keep the step titles
+		default:
+			started[s.ID] = time.Now()
+			fmt.Fprintf(a.ErrOut, "  • %s ...\n", s.Title)
+		}
+	}
+}
+
+func newClusterCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Create, inspect and delete the lab cluster",
+	}
+	var variant string
+	up := &cobra.Command{
+		Use:   "up",
+		Short: "Create the cluster, or reuse a healthy one with that name",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := a.resolveBackend(cmd.Context())
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			c, err := b.Up(cmd.Context(), cluster.Spec{Name: a.clusterName, Variant: variant}, a.textProgress())
+			if err != nil {
+				return fmt.Errorf("cluster up (%s): %w", b.Name(), err)
+			}
+			fmt.Fprintf(a.Out, "cluster %s (%s) ready in %.1fs\ncapabilities: %s\nexport KUBECONFIG=%s\n",
+				c.Name, c.Backend, time.Since(start).Seconds(), c.Capabilities, c.Kubeconfig)
+			return nil
+		},
+	}
+	up.Flags().StringVar(&variant, "variant", "", "kind config variant from kindconfigs/ (kind only)")
+	down := &cobra.Command{
+		Use:   "down",
+		Short: "Delete the cluster and stop everything ckslab started for it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := a.resolveBackend(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := b.Down(cmd.Context(), a.clusterName); err != nil {
+				if errors.Is(err, cluster.ErrNotFound) {
+					fmt.Fprintf(a.Out, "cluster %s (%s) does not exist\n", a.clusterName, b.Name())
+					return nil
+				}
+				return fmt.Errorf("cluster down (%s): %w", b.Name(), err)
+			}
+			fmt.Fprintf(a.Out, "cluster %s (%s) deleted\n", a.clusterName, b.Name())
+			return nil
+		},
+	}
+	var output string
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show the cluster's components, with the last error of any that crash",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output, "text", "json"); err != nil {
+				return err
+			}
+			b, err := a.resolveBackend(cmd.Context())
+			if err != nil {
+				return err
+			}
+			st, err := b.Status(cmd.Context(), a.clusterName)
+			if err != nil {
+				if errors.Is(err, cluster.ErrNotFound) {
+					return &exitError{code: 1, msg: fmt.Sprintf("cluster %s (%s) does not exist: ckslab cluster up creates it", a.clusterName, b.Name())}
+				}
+				return err
+			}
+			if output == "json" {
+				return writeJSON(a.Out, st)
+			}
+			printStatus(a, st)
+			if !st.Running {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	outputFlag(status, &output, "text", "json")
+	cmd.AddCommand(up, down, status)
+	return cmd
+}
+
+func printStatus(a *app, st *cluster.Status) {
+	state := "running"
+	if !st.Running {
+		state = "NOT running"
+	}
+	fmt.Fprintf(a.Out, "cluster %s (%s): %s\nkubeconfig: %s\n\n", st.Name, st.Backend, state, st.Kubeconfig)
+	tw := newTable(a.Out)
+	fmt.Fprintln(tw, "COMPONENT\tRUNNING\tREADY\tRESTARTS\tLAST ERROR")
+	for _, c := range st.Components {
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%d\t%s\n", c.Name, c.Running, c.Ready, c.Restarts, oneLine(c.LastError))
+	}
+	_ = tw.Flush()
+	for _, c := range st.Components {
+		if c.LastError != "" && len(c.LogTail) > 0 {
+			fmt.Fprintf(a.Out, "\n%s log (last %d lines):\n", c.Name, len(c.LogTail))
+			for _, l := range c.LogTail {
+				fmt.Fprintf(a.Out, "  %s\n", l)
+			}
+		}
+	}
+	for _, n := range st.Notes {
+		fmt.Fprintf(a.Out, "\nnote: %s\n", n)
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " ..."
+	}
+	if len(s) > 100 {
+		s = s[:97] + "..."
+	}
+	return s
+}
+
+func newSSHCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ssh [NODE]",
+		Short: "Open a shell on a cluster node (default: the control-plane node)",
+		Long: `Open an interactive shell on a node, as on the exam. On the local backend the shell
+sees the node's /etc/kubernetes, /var/lib/etcd and /var/log at their usual paths
+(a private mount namespace); on kind it is a shell inside the node container.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := a.resolveBackend(cmd.Context())
+			if err != nil {
+				return err
+			}
+			c, err := b.Get(cmd.Context(), a.clusterName)
+			if err != nil {
+				return fmt.Errorf("no running cluster %s (%s): %w; start a lab first (ckslab start ID)", a.clusterName, b.Name(), err)
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			n, err := c.Node(name)
+			if err != nil {
+				return err
+			}
+			sh, ok := n.(cluster.Shell)
+			if !ok {
+				return fmt.Errorf("node %s offers no interactive shell on the %s backend", n.Name(), b.Name())
+			}
+			env := []string{"KUBECONFIG=" + c.Kubeconfig}
+			sc, err := sh.ShellCommand(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			sc.SetIO(a.In, a.Out, a.ErrOut)
+			return sc.Run()
+		},
+	}
+}
