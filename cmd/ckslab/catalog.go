@@ -216,4 +216,3 @@ func newVersionCmd(a *app) *cobra.Command {
 		},
 	}
 }
-
