@@ -95,7 +95,7 @@ func classify(raw, checksum string, lim Limits) (source, error) {
 			return source{}, refuse("%s is neither a directory nor a .tar.gz, .tgz or .zip archive", abs)
 		}
 		if info.Size() > lim.TotalBytes {
-			return source{}, refuse("archive %s is larger than %d MiB", abs, lim.TotalBytes>>20)
+			return source{}, refuse("archive %s is larger than %s", abs, humanBytes(lim.TotalBytes))
 		}
 		return source{kind: KindArchive, getterSrc: (&url.URL{Scheme: "file", Path: abs}).String(), checksum: checksum}, nil
 	}
@@ -261,10 +261,14 @@ func (m *Manager) fetch(ctx context.Context, src source, dst string) (fetched, e
 			return fetched{}, ctxErr
 		}
 		if gctx.Err() != nil {
-			return fetched{}, refuse("the download grew past %d MiB and was stopped; a pack must be smaller", 4*lim.TotalBytes>>20)
+			return fetched{}, refuse("the download grew past %s and was stopped; a pack must be smaller", humanBytes(4*lim.TotalBytes))
 		}
-		if strings.Contains(err.Error(), "checksum") {
-			return fetched{}, refuse("the download does not match its checksum (%v); check the --checksum value with the pack author", firstLine(err))
+		var cerr *getter.ChecksumError
+		if errors.As(err, &cerr) {
+			return fetched{}, refuse("the download's sha256 is sha256:%x, which does not match the pinned checksum %s; check the pin with the pack author", cerr.Actual, src.checksum)
+		}
+		if errors.Is(err, io.ErrShortWrite) {
+			return fetched{}, refuse("the download is larger than %s and was cut off; a pack archive must be smaller", humanBytes(lim.TotalBytes))
 		}
 		return fetched{}, fmt.Errorf("fetch %s: %v; check the URL and your network", redact(src.getterSrc), firstLine(err))
 	}
@@ -451,7 +455,7 @@ func copyDir(ctx context.Context, src, dst string, lim Limits) error {
 		}
 		total += info.Size()
 		if total > lim.TotalBytes {
-			return refuse("the pack is larger than %d MiB; remove large files (images, binaries) from it", lim.TotalBytes>>20)
+			return refuse("the pack is larger than %s; remove large files (images, binaries) from it", humanBytes(lim.TotalBytes))
 		}
 		return copyFile(p, target, info.Mode().Perm()&0o755)
 	})
@@ -545,7 +549,7 @@ func scanTarGz(src string, lim Limits) error {
 		}
 		total += hdr.Size
 		if hdr.Size < 0 || total > lim.TotalBytes {
-			return refuse("the archive unpacks to more than %d MiB; remove large files from the pack", lim.TotalBytes>>20)
+			return refuse("the archive unpacks to more than %s; remove large files from the pack", humanBytes(lim.TotalBytes))
 		}
 	}
 	if n == 0 {
@@ -581,7 +585,7 @@ func scanZip(src string, lim Limits) error {
 		}
 		total += f.UncompressedSize64
 		if total > uint64(lim.TotalBytes) {
-			return refuse("the archive unpacks to more than %d MiB; remove large files from the pack", lim.TotalBytes>>20)
+			return refuse("the archive unpacks to more than %s; remove large files from the pack", humanBytes(lim.TotalBytes))
 		}
 	}
 	return nil

@@ -130,7 +130,7 @@ func verifyTree(ctx context.Context, root string, lim Limits) (string, error) {
 		}
 		total += info.Size()
 		if total > lim.TotalBytes {
-			return refuse("the pack is larger than %d MiB unpacked; remove large files (images, binaries) from it", lim.TotalBytes>>20)
+			return refuse("the pack is larger than %s unpacked; remove large files (images, binaries) from it", humanBytes(lim.TotalBytes))
 		}
 		if path.Base(rel) == load.ScenarioFile {
 			scenarioDirs[path.Dir(rel)] = true
@@ -154,7 +154,7 @@ func verifyTree(ctx context.Context, root string, lim Limits) (string, error) {
 	sort.Strings(dirs)
 	for _, d := range dirs {
 		if dirBytes[d] > lim.ScenarioBytes {
-			return "", refuse("scenario directory %s holds %d bytes; a scenario may hold at most %d KiB", d, dirBytes[d], lim.ScenarioBytes>>10)
+			return "", refuse("scenario directory %s holds %s; a scenario may hold at most %s", d, humanBytes(dirBytes[d]), humanBytes(lim.ScenarioBytes))
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
@@ -193,4 +193,17 @@ func fileSHA256(p string) (string, error) {
 		return "", fmt.Errorf("hash %s: %w", p, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// humanBytes formats a size for messages: 512 B, 256 KiB, 50 MiB.
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
 }
