@@ -39,7 +39,9 @@ type Summary struct {
 }
 
 // AllPassed is true when every result passed (skips do not pass).
-func (s Summary) AllPassed() bool { return s.Failed == 0 && s.Errored == 0 && s.Skipped == 0 && s.Passed > 0 }
+func (s Summary) AllPassed() bool {
+	return s.Failed == 0 && s.Errored == 0 && s.Skipped == 0 && s.Passed > 0
+}
 
 // Summarize totals weighted scores.
 func Summarize(rs []Result) Summary {
