@@ -112,6 +112,7 @@ func ParseManifest(file string, data []byte) (*Manifest, load.Problems) {
 	var ps load.Problems
 	var m Manifest
 	seen := map[string]ast.Node{}
+	shapeBad := map[string]bool{}
 	for _, mv := range values {
 		key := mv.Key.String()
 		spec, known := fields[key]
@@ -144,6 +145,8 @@ func ParseManifest(file string, data []byte) (*Manifest, load.Problems) {
 		s, ok := scalarString(val)
 		if !ok {
 			ps = append(ps, at(mv.Key, key, "must be a string"))
+			delete(seen, key) // its value is not checked further
+			shapeBad[key] = true
 			continue
 		}
 		switch key {
@@ -162,24 +165,23 @@ func ParseManifest(file string, data []byte) (*Manifest, load.Problems) {
 		}
 	}
 	for _, k := range []string{"apiVersion", "kind", "name", "version"} {
-		if _, ok := seen[k]; !ok {
-			ps = append(ps, at(body, k, "is required"))
+		if _, ok := seen[k]; !ok && !shapeBad[k] {
+			ps = append(ps, at(nil, k, "is required"))
 		}
 	}
-	if len(ps) > 0 {
-		ps.Sort()
-		return nil, ps
-	}
-	if m.APIVersion != v1alpha1.APIVersion {
+	// Values are checked even when the shape had problems: the author
+	// sees every problem in one pass.
+	if _, ok := seen["apiVersion"]; ok && m.APIVersion != v1alpha1.APIVersion {
 		ps = append(ps, at(seen["apiVersion"], "apiVersion", "must be %s", v1alpha1.APIVersion))
 	}
-	if m.Kind != KindPack {
+	if _, ok := seen["kind"]; ok && m.Kind != KindPack {
 		ps = append(ps, at(seen["kind"], "kind", "must be %s", KindPack))
 	}
-	if err := ValidName(m.Name); err != nil {
+	if _, ok := seen["name"]; ok && ValidName(m.Name) != nil {
+		err := ValidName(m.Name)
 		ps = append(ps, at(seen["name"], "name", "%v", err))
 	}
-	if strings.TrimSpace(m.Version) == "" {
+	if _, ok := seen["version"]; ok && strings.TrimSpace(m.Version) == "" {
 		ps = append(ps, at(seen["version"], "version", "must not be empty (e.g. 1.0.0)"))
 	}
 	if m.MinCkslabVersion != "" {
