@@ -1,0 +1,455 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/load"
+	"github.com/ckslab/ckslab/engine/progress"
+	"github.com/ckslab/ckslab/ui/common"
+)
+
+// PassPercent is the CKS passing score.
+const PassPercent = 67.0
+
+// ExamPlan is an exam session: which scenarios, in which order, for how long.
+type ExamPlan struct {
+	Scenarios []*load.Scenario
+	Minutes   int
+	Seed      int64
+}
+
+// IDs are the plan's scenario ids in task order.
+func (e ExamPlan) IDs() []string {
+	out := make([]string, len(e.Scenarios))
+	for i, s := range e.Scenarios {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// PlanExam draws up to count scenarios the backend supports, spread across
+// the CKS domains: each domain's scenarios are shuffled with seed, then
+// domains are taken round-robin in curriculum order. Same seed, same exam.
+func PlanExam(all []*load.Scenario, supports func(*load.Scenario) error, count int, seed int64) ([]*load.Scenario, error) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x636b736c6162))
+	var pools [][]*load.Scenario
+	total := 0
+	for _, d := range v1alpha1.Domains {
+		var pool []*load.Scenario
+		for _, s := range all {
+			if s.Spec.Domain == d && supports(s) == nil {
+				pool = append(pool, s)
+			}
+		}
+		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+		pools = append(pools, pool)
+		total += len(pool)
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("no scenario in the catalog can run on this backend; try --backend kind")
+	}
+	var out []*load.Scenario
+	for round := 0; len(out) < count && len(out) < total; round++ {
+		for _, pool := range pools {
+			if round < len(pool) && len(out) < count {
+				out = append(out, pool[round])
+			}
+		}
+	}
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out, nil
+}
+
+// TaskOutcome is what ScoreExam needs of one task.
+type TaskOutcome struct {
+	Scenario *load.Scenario
+	Results  []checks.Result
+	Err      error
+	Flagged  bool
+}
+
+// ScoreExam weights each task by its suggested minutes (as the real exam
+// weights tasks by size), scales to 100 points and scores each task by the
+// share of its objectives' weights that passed.
+func ScoreExam(plan ExamPlan, tasks []TaskOutcome, started, ended time.Time) progress.Exam {
+	totalMin := 0
+	for _, t := range tasks {
+		totalMin += max(t.Scenario.Spec.Minutes, 1)
+	}
+	ex := progress.Exam{StartedAt: started, EndedAt: ended, Minutes: plan.Minutes, Seed: plan.Seed}
+	byDomain := map[string]*progress.DomainScore{}
+	for _, t := range tasks {
+		weight := 100 * float64(max(t.Scenario.Spec.Minutes, 1)) / float64(totalMin)
+		s := checks.Summarize(t.Results)
+		et := progress.ExamTask{Scenario: t.Scenario.ID, Domain: string(t.Scenario.Spec.Domain), Weight: round1(weight),
+			CheckScore: s.Score, CheckMax: s.Max, Flagged: t.Flagged}
+		if t.Err != nil {
+			et.Error = t.Err.Error()
+		} else if s.Max > 0 {
+			et.Score = round1(weight * float64(s.Score) / float64(s.Max))
+		}
+		ex.Tasks = append(ex.Tasks, et)
+		ex.Score += et.Score
+		ex.Max += et.Weight
+		d := byDomain[et.Domain]
+		if d == nil {
+			d = &progress.DomainScore{Domain: et.Domain}
+			byDomain[et.Domain] = d
+		}
+		d.Score += et.Score
+		d.Max += et.Weight
+	}
+	for _, d := range v1alpha1.Domains {
+		if s := byDomain[string(d)]; s != nil {
+			s.Score, s.Max = round1(s.Score), round1(s.Max)
+			ex.Domains = append(ex.Domains, *s)
+		}
+	}
+	ex.Score, ex.Max = round1(ex.Score), round1(ex.Max)
+	if ex.Max > 0 {
+		ex.Percent = round1(100 * ex.Score / ex.Max)
+	}
+	ex.Passed = ex.Percent >= PassPercent
+	return ex
+}
+
+func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
+
+type endCheckMsg struct {
+	id, i   int
+	results []checks.Result
+	err     error
+}
+
+// examPage is a timed session over several seeded labs: free navigation,
+// flags, checks at any time, and scoring at the end.
+type examPage struct {
+	c       *common.Common
+	ctx     context.Context
+	id      int
+	plan    ExamPlan
+	store   *progress.Store
+	panels  []*taskPanel
+	flagged []bool
+	cur     int
+	help    help.Model
+
+	started, deadline, now time.Time
+	listOpen               bool
+	listCursor             int
+	confirm                confirmKind
+	ending                 bool
+	endIndex               int
+	endResults             []TaskOutcome
+	endSpinner             spinner.Model
+	status                 string
+	statusErr              bool
+}
+
+func newExamPage(ctx context.Context, c *common.Common, labs []Lab, plan ExamPlan, store *progress.Store) *examPage {
+	sp := spinner.New(spinner.WithSpinner(spinner.Dot))
+	sp.Style = c.Styles.Running
+	now := c.Now()
+	p := &examPage{c: c, ctx: ctx, id: nextID(), plan: plan, store: store, help: newHelp(c), started: now, now: now,
+		deadline: now.Add(time.Duration(plan.Minutes) * time.Minute), flagged: make([]bool, len(labs)), endSpinner: sp}
+	for _, l := range labs {
+		p.panels = append(p.panels, newTaskPanel(c, l))
+	}
+	p.layout()
+	return p
+}
+
+func (p *examPage) Init() tea.Cmd { return tick(p.id, time.Second) }
+
+// Fixed rows: header, strip, subtitle, rule, rule, status, help.
+const examChromeRows = 7
+
+func (p *examPage) layout() {
+	w, h := p.c.Width, p.c.Height
+	for _, panel := range p.panels {
+		objH := min(panel.objectivesHeight(), max(h/2-2, 3))
+		panel.setSize(w, h-examChromeRows-objH)
+	}
+	p.help.Width = w
+}
+
+func (p *examPage) panel() *taskPanel { return p.panels[p.cur] }
+
+func (p *examPage) ShortHelp() []key.Binding {
+	k := p.c.Keys
+	switch {
+	case p.confirm != confirmNone:
+		return []key.Binding{k.Yes, k.No}
+	case p.listOpen:
+		return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close"))}
+	}
+	return []key.Binding{k.Check, k.Next, k.Prev, k.List, k.Flag, k.Shell, k.EndExam}
+}
+func (p *examPage) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+
+func (p *examPage) setStatus(s string, isErr bool) { p.status, p.statusErr = s, isErr }
+
+func (p *examPage) Update(msg tea.Msg) (page, tea.Cmd) {
+	k := p.c.Keys
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		p.layout()
+	case tickMsg:
+		if msg.id != p.id {
+			return p, nil
+		}
+		p.now = msg.t
+		if !p.ending && !p.now.Before(p.deadline) {
+			p.setStatus("Time is up.", false)
+			return p, p.end()
+		}
+		return p, tick(p.id, time.Second)
+	case spinner.TickMsg:
+		if p.ending {
+			var cmd tea.Cmd
+			p.endSpinner, cmd = p.endSpinner.Update(msg)
+			return p, cmd
+		}
+		var cmds []tea.Cmd
+		for _, panel := range p.panels {
+			cmds = append(cmds, panel.updateSpinner(msg))
+		}
+		return p, tea.Batch(cmds...)
+	case checkDoneMsg:
+		for i, panel := range p.panels {
+			if panel.applyCheck(msg) {
+				p.layout()
+				if msg.err != nil {
+					p.setStatus(fmt.Sprintf("task %d: check failed: %s", i+1, oneLine(msg.err.Error())), true)
+				} else {
+					s := panel.summary()
+					p.setStatus(fmt.Sprintf("Task %d: %d/%d points.", i+1, s.Score, s.Max), false)
+				}
+			}
+		}
+		return p, nil
+	case endCheckMsg:
+		if msg.id != p.id {
+			return p, nil
+		}
+		p.endResults = append(p.endResults, TaskOutcome{Scenario: p.panels[msg.i].sc, Results: msg.results, Err: msg.err, Flagged: p.flagged[msg.i]})
+		if msg.i+1 < len(p.panels) {
+			p.endIndex = msg.i + 1
+			return p, p.endCheck(msg.i + 1)
+		}
+		ex := ScoreExam(p.plan, p.endResults, p.started, p.now)
+		var rec tea.Cmd
+		if p.store != nil {
+			st := p.store
+			rec = record(func() error { return st.RecordExam(ex) })
+		}
+		return p, tea.Batch(rec, func() tea.Msg { return examEndedMsg{result: ex} })
+	case shellDoneMsg:
+		if msg.err != nil {
+			p.setStatus("shell: "+oneLine(msg.err.Error()), true)
+		} else {
+			p.setStatus("Back from the shell.", false)
+		}
+	case tea.KeyMsg:
+		if p.ending {
+			return p, nil
+		}
+		return p.handleKey(msg, k)
+	}
+	return p, nil
+}
+
+func (p *examPage) handleKey(msg tea.KeyMsg, k *common.KeyMap) (page, tea.Cmd) {
+	if p.confirm != confirmNone {
+		switch {
+		case key.Matches(msg, k.Yes):
+			p.confirm = confirmNone
+			return p, p.end()
+		case key.Matches(msg, k.No), msg.String() == "q":
+			p.confirm = confirmNone
+			p.setStatus("The exam goes on.", false)
+		}
+		return p, nil
+	}
+	if p.listOpen {
+		switch {
+		case key.Matches(msg, k.Up):
+			p.listCursor = max(p.listCursor-1, 0)
+		case key.Matches(msg, k.Down):
+			p.listCursor = min(p.listCursor+1, len(p.panels)-1)
+		case msg.String() == "enter":
+			p.cur, p.listOpen = p.listCursor, false
+		case msg.String() == "esc", key.Matches(msg, k.List), msg.String() == "q":
+			p.listOpen = false
+		}
+		return p, nil
+	}
+	switch {
+	case key.Matches(msg, k.Check):
+		if p.panel().checking {
+			p.setStatus("A check is already running for this task.", false)
+			return p, nil
+		}
+		p.status = ""
+		return p, p.panel().startCheck(p.ctx)
+	case key.Matches(msg, k.Next):
+		p.cur = (p.cur + 1) % len(p.panels)
+	case key.Matches(msg, k.Prev):
+		p.cur = (p.cur - 1 + len(p.panels)) % len(p.panels)
+	case key.Matches(msg, k.Flag):
+		p.flagged[p.cur] = !p.flagged[p.cur]
+	case key.Matches(msg, k.List):
+		p.listOpen, p.listCursor = true, p.cur
+	case key.Matches(msg, k.Shell):
+		cmd, err := p.panel().lab.ShellCommand()
+		if err != nil {
+			p.setStatus("shell: "+oneLine(err.Error()), true)
+			return p, nil
+		}
+		key := p.panel().key
+		return p, tea.ExecProcess(cmd, func(err error) tea.Msg { return shellDoneMsg{key: key, err: err} })
+	case key.Matches(msg, k.EndExam), msg.String() == "q":
+		p.confirm = confirmEndExam
+	case msg.String() >= "1" && msg.String() <= "9" && len(msg.String()) == 1:
+		if i := int(msg.String()[0] - '1'); i < len(p.panels) {
+			p.cur = i
+		}
+	default:
+		var cmd tea.Cmd
+		p.panel().vp, cmd = p.panel().vp.Update(msg)
+		return p, cmd
+	}
+	return p, nil
+}
+
+// end checks every task once more, in order, then scores the exam.
+func (p *examPage) end() tea.Cmd {
+	if p.ending {
+		return nil
+	}
+	p.ending = true
+	p.endResults = nil
+	p.endIndex = 0
+	return tea.Batch(p.endCheck(0), p.endSpinner.Tick)
+}
+
+func (p *examPage) endCheck(i int) tea.Cmd {
+	lab, id, ctx := p.panels[i].lab, p.id, p.ctx
+	return func() tea.Msg {
+		rs, err := lab.Check(ctx)
+		return endCheckMsg{id: id, i: i, results: rs, err: err}
+	}
+}
+
+func (p *examPage) taskMark(i int) string {
+	st := p.c.Styles
+	panel := p.panels[i]
+	n := fmt.Sprint(i + 1)
+	switch {
+	case panel.checking:
+		n += "…"
+	case panel.results != nil:
+		s := panel.summary()
+		if s.AllPassed() {
+			n = st.Pass.Render(n + "✔")
+		} else if s.Score > 0 {
+			n = st.Error.Render(n + "◐")
+		} else {
+			n = st.Fail.Render(n + "✘")
+		}
+	}
+	if p.flagged[i] {
+		n += st.Hint.Render("⚑")
+	}
+	if i == p.cur {
+		n = st.Selected.Render("[") + n + st.Selected.Render("]")
+	} else {
+		n = " " + n + " "
+	}
+	return n
+}
+
+func (p *examPage) View() string {
+	st := p.c.Styles
+	w, h := p.c.Width, p.c.Height
+	panel := p.panel()
+	sc := panel.sc
+	flag := ""
+	if p.flagged[p.cur] {
+		flag = " " + st.Hint.Render("⚑ flagged")
+	}
+	header := spread(w, st.Title.Render(fmt.Sprintf("Exam · task %d/%d", p.cur+1, len(p.panels)))+" "+sc.Spec.Title+flag, timerView(st, p.deadline.Sub(p.now)))
+	var strip []string
+	for i := range p.panels {
+		strip = append(strip, p.taskMark(i))
+	}
+	weight := 0.0
+	total := 0
+	for _, x := range p.panels {
+		total += max(x.sc.Spec.Minutes, 1)
+	}
+	weight = 100 * float64(max(sc.Spec.Minutes, 1)) / float64(total)
+	sub := st.Subtitle.Render(truncate(fmt.Sprintf("%s · %s · %s · weight %.0f%%", sc.ID, v1alpha1.DomainTitle(sc.Spec.Domain), sc.Spec.Difficulty, weight), w))
+	rule := st.Rule.Render(strings.Repeat("─", w))
+	lines := []string{header, truncate(strings.Join(strip, ""), w), sub, rule}
+
+	objH := min(panel.objectivesHeight(), max(h/2-2, 3))
+	switch {
+	case p.ending:
+		body := fmt.Sprintf(" %s Checking task %d of %d…", p.endSpinner.View(), p.endIndex+1, len(p.panels))
+		lines = append(lines, fitHeight("\n"+body, h-examChromeRows+1+objH))
+	case p.listOpen:
+		lines = append(lines, fitHeight(p.listView(w, h-examChromeRows+1+objH), h-examChromeRows+1+objH))
+	default:
+		lines = append(lines, fitHeight(panel.vp.View(), panel.vp.Height), rule, fitHeight(panel.objectivesView(w, objH), objH))
+	}
+	status := st.StatusBar.Render(truncate(p.status, w))
+	switch {
+	case p.confirm == confirmEndExam:
+		flagged := 0
+		for _, f := range p.flagged {
+			if f {
+				flagged++
+			}
+		}
+		status = st.Hint.Render(truncate(fmt.Sprintf("End the exam now and score it? (%d task(s) flagged for review) [y/n]", flagged), w))
+	case p.statusErr:
+		status = st.ErrorText.Render(truncate(p.status, w))
+	}
+	lines = append(lines, status, p.help.View(p))
+	return strings.Join(lines, "\n")
+}
+
+func (p *examPage) listView(w, h int) string {
+	st := p.c.Styles
+	lines := []string{st.Header.Render("Tasks")}
+	start := max(0, min(p.listCursor-(h-2), len(p.panels)-(h-1)))
+	for i := start; i < len(p.panels) && len(lines) < h; i++ {
+		x := p.panels[i]
+		cursor := "  "
+		if i == p.listCursor {
+			cursor = st.Cursor.Render("▸ ")
+		}
+		state := st.Muted.Render("not checked")
+		if x.results != nil {
+			s := x.summary()
+			state = fmt.Sprintf("%d/%d", s.Score, s.Max)
+		}
+		if p.flagged[i] {
+			state = st.Hint.Render("⚑ ") + state
+		}
+		lines = append(lines, spread(w, fmt.Sprintf("%s%2d %s", cursor, i+1, x.sc.Spec.Title), state))
+	}
+	return strings.Join(lines, "\n")
+}
