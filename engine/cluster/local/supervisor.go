@@ -245,12 +245,18 @@ func (s *supervisor) resync(ctx context.Context) {
 	s.mu.Unlock()
 }
 
-func (s *supervisor) update(name string, f func(c *componentStatus)) {
+// update changes w's reported status. A worker whose manifest was removed
+// (and perhaps re-added, with a new worker) no longer owns the entry.
+func (s *supervisor) update(w *podWorker, f func(c *componentStatus)) {
 	s.mu.Lock()
-	c := s.state.Components[name]
+	if s.workers[w.name] != w {
+		s.mu.Unlock()
+		return
+	}
+	c := s.state.Components[w.name]
 	if c == nil {
-		c = &componentStatus{Name: name}
-		s.state.Components[name] = c
+		c = &componentStatus{Name: w.name}
+		s.state.Components[w.name] = c
 	}
 	f(c)
 	s.mu.Unlock()
@@ -297,10 +303,10 @@ func (s *supervisor) writeState() {
 func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 	defer func() {
 		s.mu.Lock()
-		if !s.state.Stopping {
+		if s.workers[w.name] == nil {
 			// Manifest removed: the pod disappears, as on a kubelet.
 			delete(s.state.Components, w.name)
-		} else if c := s.state.Components[w.name]; c != nil {
+		} else if c := s.state.Components[w.name]; c != nil && s.workers[w.name] == w {
 			c.Running, c.Ready, c.PID, c.Phase = false, false, 0, phaseStopped
 		}
 		s.mu.Unlock()
@@ -325,7 +331,7 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 		data, hash := w.latest()
 		spec, err := parseStaticPod(s.nodeDir, w.name, s.cfg.Binaries, data)
 		if err != nil {
-			s.update(w.name, func(c *componentStatus) {
+			s.update(w, func(c *componentStatus) {
 				c.Phase, c.ManifestHash, c.Running, c.Ready, c.PID = phaseInvalidManifest, hash, false, false, 0
 				c.LastError = fmt.Sprintf("static pod manifest %s/%s.yaml: %v", manifestsPath, w.name, err)
 				c.Since = time.Now()
@@ -336,7 +342,7 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 			continue
 		}
 		if err := spec.prepareVolumes(); err != nil {
-			s.update(w.name, func(c *componentStatus) {
+			s.update(w, func(c *componentStatus) {
 				c.Phase, c.ManifestHash, c.Running, c.Ready, c.PID = phaseCreateError, hash, false, false, 0
 				c.Args, c.HostArgs = spec.argv, spec.hostArgs
 				c.LastError, c.Since = err.Error(), time.Now()
@@ -361,7 +367,7 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 		if time.Since(started) > 30*time.Second {
 			backoff = time.Second
 		}
-		s.update(w.name, func(c *componentStatus) {
+		s.update(w, func(c *componentStatus) {
 			c.Restarts++
 			c.Phase, c.Running, c.Ready, c.PID = phaseCrashLoopBackOff, false, false, 0
 			c.LastError = fmt.Sprintf("%s: back-off %s restarting failed container %s", exit, backoff, w.name)
@@ -405,7 +411,7 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
-		s.update(w.name, func(c *componentStatus) {
+		s.update(w, func(c *componentStatus) {
 			c.LastError = "start " + spec.binary + ": " + err.Error()
 		})
 		return "failed to start: " + err.Error(), false
@@ -414,19 +420,19 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
-		tail.copyFrom(pr, func() { s.update(w.name, func(c *componentStatus) { c.LogTail = tail.lines() }) })
+		tail.copyFrom(pr, func() { s.update(w, func(c *componentStatus) { c.LogTail = tail.lines() }) })
 	}()
 	waitDone := make(chan error, 1)
 	go func() { waitDone <- cmd.Wait() }()
 
-	s.update(w.name, func(c *componentStatus) {
+	s.update(w, func(c *componentStatus) {
 		c.Phase, c.Running, c.Ready, c.PID = phaseRunning, true, false, cmd.Process.Pid
 		c.ManifestHash, c.Args, c.HostArgs = spec.hash, spec.argv, spec.hostArgs
 		c.Since, c.LogTail = time.Now(), nil
 	})
 	probeCtx, stopProbe := context.WithCancel(ctx)
 	defer stopProbe()
-	go s.probe(probeCtx, w.name, spec)
+	go s.probe(probeCtx, w, spec)
 
 	stopProc := func() {
 		stopProbe()
@@ -463,15 +469,15 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 			} else if werr == nil {
 				desc = "exited with code 0"
 			}
-			s.update(w.name, func(c *componentStatus) { c.LogTail = tail.lines() })
+			s.update(w, func(c *componentStatus) { c.LogTail = tail.lines() })
 			return desc, false
 		}
 	}
 }
 
 // probe polls the component's health endpoint, as readinessProbe would.
-func (s *supervisor) probe(ctx context.Context, name string, spec *launchSpec) {
-	check := s.healthCheck(name, spec)
+func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) {
+	check := s.healthCheck(spec)
 	delay := 200 * time.Millisecond
 	for {
 		select {
@@ -485,7 +491,7 @@ func (s *supervisor) probe(ctx context.Context, name string, spec *launchSpec) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.update(name, func(c *componentStatus) {
+		s.update(w, func(c *componentStatus) {
 			if c.Running && c.ManifestHash == spec.hash {
 				c.Ready = ok
 			}
@@ -500,7 +506,7 @@ func (s *supervisor) probe(ctx context.Context, name string, spec *launchSpec) {
 
 // healthCheck builds the component's health request from the flags it
 // actually runs with, so a learner changing a port does not confuse it.
-func (s *supervisor) healthCheck(name string, spec *launchSpec) func(context.Context) error {
+func (s *supervisor) healthCheck(spec *launchSpec) func(context.Context) error {
 	args := spec.argv
 	insecure := &tls.Config{InsecureSkipVerify: true} // like kubelet HTTPS probes
 	get := func(u string, tc *tls.Config) func(context.Context) error {
