@@ -1,13 +1,11 @@
-// Package backend chooses the cluster backend for a command: kind where a
-// container engine answers, the local control plane otherwise.
+// Package backend chooses the cluster backend: kind when a container
+// engine answers, otherwise the built-in local control plane.
 package backend
 
 import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ckslab/ckslab/engine/cluster"
@@ -15,92 +13,79 @@ import (
 	"github.com/ckslab/ckslab/engine/cluster/local"
 )
 
-// Options carry what every backend needs from the application.
+// Options configures the backends.
 type Options struct {
-	// StateRoot is ckslab's state directory; each backend keeps its
-	// clusters under <StateRoot>/clusters/<backend>.
-	StateRoot string
-	// Probe reports whether a container engine daemon answers (nil: run
-	// `docker info` / `podman info`). Tests inject it.
-	Probe func(ctx context.Context) (engine string, ok bool, reason string)
+	// StateDir is the app's state root (kind keeps kubeconfigs there); empty keeps each backend's default.
+	StateDir string
+	// Probe reports which container engine CLI has a daemon that answers
+	// ("" for none); tests replace it.
+	Probe func(ctx context.Context) string
 }
 
 // Names are the accepted --backend values.
-var Names = []string{"auto", "kind", "local"}
+func Names() []string { return []string{"auto", "kind", "local"} }
 
-// Resolve returns the backend called name; "auto" picks kind when a
-// container engine answers and local otherwise. The second value explains
-// the choice for the user ("auto: no Docker daemon (...), using local").
-func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, string, error) {
-	probe := o.Probe
-	if probe == nil {
-		probe = ProbeContainerEngine
-	}
+// Resolve returns the backend for name: "kind" or "local" forced, "auto"
+// (or "") picks kind when Docker or podman answers, else local.
+func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, error) {
 	switch name {
 	case "", "auto":
-		if engine, ok, reason := probe(ctx); ok {
-			b, err := newKind(o, engine)
-			return b, fmt.Sprintf("auto: %s answers, using kind", engine), err
-		} else {
-			b, err := newLocal(o)
-			return b, fmt.Sprintf("auto: %s, using the local backend", reason), err
+		probe := o.Probe
+		if probe == nil {
+			probe = DetectEngine
 		}
+		if eng := probe(ctx); eng != "" {
+			return newKind(o, eng)
+		}
+		return newLocal(o)
 	case "kind":
-		engine, ok, reason := probe(ctx)
-		if !ok {
-			return nil, "", fmt.Errorf("the kind backend needs a container engine: %s; start Docker or use --backend local", reason)
-		}
-		b, err := newKind(o, engine)
-		return b, "kind (forced)", err
+		return newKind(o, "")
 	case "local":
-		b, err := newLocal(o)
-		return b, "local (forced)", err
+		return newLocal(o)
 	}
-	return nil, "", fmt.Errorf("unknown backend %q; use one of: %s", name, strings.Join(Names, ", "))
+	return nil, fmt.Errorf("unknown backend %q: use auto, kind or local", name)
 }
 
 func newKind(o Options, engine string) (cluster.Backend, error) {
 	var opts []kind.Option
-	if o.StateRoot != "" {
-		opts = append(opts, kind.WithStateDir(filepath.Join(o.StateRoot, "clusters")))
+	if o.StateDir != "" {
+		opts = append(opts, kind.WithStateDir(o.StateDir))
 	}
 	if engine != "" {
 		opts = append(opts, kind.WithContainerEngine(engine))
 	}
-	return kind.New(opts...)
+	b, err := kind.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kind backend: %w", err)
+	}
+	return b, nil
 }
 
 func newLocal(o Options) (cluster.Backend, error) {
-	var opts []local.Option
-	if o.StateRoot != "" {
-		opts = append(opts, local.WithStateDir(filepath.Join(o.StateRoot, "clusters", "local")))
+	b, err := local.New()
+	if err != nil {
+		return nil, err
 	}
-	return local.New(opts...)
+	return b, nil
 }
 
-// ProbeContainerEngine asks docker, then podman, whether a daemon answers.
-func ProbeContainerEngine(ctx context.Context) (string, bool, string) {
-	var reasons []string
-	for _, engine := range []string{"docker", "podman"} {
-		path, err := exec.LookPath(engine)
+// DetectEngine returns "docker" or "podman" when that CLI's daemon answers
+// within a few seconds, or "".
+func DetectEngine(ctx context.Context) string {
+	for _, cli := range []string{"docker", "podman"} {
+		path, err := exec.LookPath(cli)
 		if err != nil {
-			reasons = append(reasons, engine+" not installed")
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		out, err := exec.CommandContext(cctx, path, "info", "--format", "{{.ServerVersion}}").CombinedOutput()
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err = exec.CommandContext(cctx, path, "info", "--format", "{{.ServerVersion}}").Run()
+		if cli == "podman" && err != nil {
+			err = exec.CommandContext(cctx, path, "info", "--format", "{{.Version.Version}}").Run()
+		}
 		cancel()
 		if err == nil {
-			return engine, true, ""
+			return cli
 		}
-		msg := strings.TrimSpace(string(out))
-		if i := strings.IndexByte(msg, '\n'); i > 0 {
-			msg = msg[:i]
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		reasons = append(reasons, fmt.Sprintf("no %s daemon (%s info: %s)", engine, engine, msg))
 	}
-	return "", false, strings.Join(reasons, "; ")
+	return ""
 }

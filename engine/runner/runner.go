@@ -1,0 +1,425 @@
+// Package runner orchestrates labs: start (ensure a cluster, undo any
+// previous lab, seed the scenario), check, hints, solution, reset and the
+// CI validation that proves every scenario fails when seeded and passes
+// when solved. Progress is reported as Events for the UI.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/kube"
+	"github.com/ckslab/ckslab/engine/load"
+	"github.com/ckslab/ckslab/engine/ops"
+)
+
+// EventKind says what an Event reports.
+type EventKind string
+
+const (
+	StepStarted EventKind = "started"
+	StepLine    EventKind = "line"
+	StepDone    EventKind = "done"
+)
+
+// Event is one progress report.
+type Event struct {
+	Kind  EventKind
+	Step  string // stable id: cluster, reset, setup, check, solution, ...
+	Title string
+	Line  string
+	Err   error
+	At    time.Time
+}
+
+// Runner runs labs on one cluster of one backend.
+type Runner struct {
+	Catalog *load.Catalog
+	Backend cluster.Backend
+	// StateDir is the app's state root; lab state goes to <StateDir>/labs/<cluster>.json.
+	StateDir string
+	// ClusterName defaults to "ckslab".
+	ClusterName string
+	// Out receives progress events (may be nil). It is called synchronously.
+	Out func(Event)
+	// AllowHostExec lets pack scenarios run node commands on a backend
+	// whose node is this machine.
+	AllowHostExec bool
+	// ConvergeTimeout bounds how long Validate polls for a solution to pass (default 90s).
+	ConvergeTimeout time.Duration
+}
+
+// Lab is a started lab.
+type Lab struct {
+	Scenario *load.Scenario
+	Cluster  *cluster.Cluster
+	State    LabState
+}
+
+func (r *Runner) clusterName() string {
+	if r.ClusterName == "" {
+		return "ckslab"
+	}
+	return r.ClusterName
+}
+
+func (r *Runner) emit(e Event) {
+	if r.Out != nil {
+		if e.At.IsZero() {
+			e.At = time.Now()
+		}
+		r.Out(e)
+	}
+}
+
+// step runs f as a reported step.
+func (r *Runner) step(id, title string, f func() error) error {
+	r.emit(Event{Kind: StepStarted, Step: id, Title: title})
+	err := f()
+	r.emit(Event{Kind: StepDone, Step: id, Title: title, Err: err})
+	return err
+}
+
+func (r *Runner) line(id string) func(string) {
+	return func(l string) { r.emit(Event{Kind: StepLine, Step: id, Line: l}) }
+}
+
+// MissingCapabilities explains what the backend lacks for s, or "".
+func MissingCapabilities(s *load.Scenario, backend string, caps cluster.Capabilities) string {
+	missing := caps.Missing(s.Spec.Requires)
+	if len(missing) == 0 {
+		return ""
+	}
+	var names []string
+	for _, m := range missing {
+		names = append(names, string(m))
+	}
+	verb := "needs"
+	how := "install Docker (or podman) and run with --backend kind"
+	if backend == "kind" {
+		how = "this host cannot provide it (see `ckslab doctor`)"
+	}
+	return fmt.Sprintf("%s %s %s, which the %s backend cannot provide: %s", s.ID, verb, strings.Join(names, " and "), backend, how)
+}
+
+func (r *Runner) clusterSpec(s *load.Scenario) cluster.Spec {
+	sp := cluster.Spec{Name: r.clusterName()}
+	if c := s.Spec.Cluster; c != nil {
+		sp.Variant, sp.NodeImage, sp.Addons = c.KindConfig, c.NodeImage, c.Addons
+	}
+	return sp
+}
+
+// ensureCluster refuses scenarios the backend cannot honestly run, then
+// brings the cluster up (or reuses it).
+func (r *Runner) ensureCluster(ctx context.Context, s *load.Scenario) (*cluster.Cluster, error) {
+	if why := MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(ctx)); why != "" {
+		return nil, errors.New(why)
+	}
+	var cl *cluster.Cluster
+	err := r.step("cluster", "Cluster "+r.clusterName()+" ("+r.Backend.Name()+")", func() error {
+		var err error
+		cl, err = r.Backend.Up(ctx, r.clusterSpec(s), func(st cluster.Step) {
+			kind := StepLine
+			if st.Done {
+				kind = StepDone
+			}
+			line := st.Line
+			if line == "" {
+				line = st.Title
+			}
+			r.emit(Event{Kind: kind, Step: "cluster/" + st.ID, Title: st.Title, Line: line, Err: st.Err, At: st.At})
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if why := MissingCapabilities(s, r.Backend.Name(), cl.Capabilities); why != "" && cl.Capabilities != nil {
+		return nil, errors.New(why)
+	}
+	return cl, nil
+}
+
+// Start provisions the cluster if needed, undoes any previous lab and seeds
+// scenario id.
+func (r *Runner) Start(ctx context.Context, id string) (*Lab, error) {
+	s, err := r.Catalog.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := r.ensureCluster(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	k, err := kube.New(cl.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.resetPrevious(ctx, cl, k); err != nil {
+		return nil, err
+	}
+	st, err := r.setup(ctx, s, cl, k)
+	if err != nil {
+		return nil, err
+	}
+	return &Lab{Scenario: s, Cluster: cl, State: *st}, nil
+}
+
+// setup runs the scenario's setup, persisting the tracker after every
+// created object or backed-up file.
+func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluster, k *kube.Client) (*LabState, error) {
+	st := &LabState{Scenario: s.ID, Cluster: cl.Name, Backend: cl.Backend, Kubeconfig: cl.Kubeconfig, Started: time.Now().UTC()}
+	if err := r.saveState(st); err != nil {
+		return nil, err
+	}
+	tr := ops.NewTracker(ops.Tracked{}, func(t ops.Tracked) error {
+		st.Tracked = t
+		return r.saveState(st)
+	})
+	err := r.step("setup", "Seeding "+s.ID, func() error {
+		return ops.Run(ctx, r.opsEnv(s, cl, k, tr, "setup"), s.Spec.Setup)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set up %s: %w (run `ckslab reset` to undo the partial setup)", s.ID, err)
+	}
+	st.Tracked = tr.Snapshot()
+	st.SetupDone = true
+	if err := r.saveState(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (r *Runner) opsEnv(s *load.Scenario, cl *cluster.Cluster, k *kube.Client, tr *ops.Tracker, step string) *ops.Env {
+	return &ops.Env{ScenarioID: s.ID, ReadFile: s.ReadFile, Trusted: s.Trusted, AllowHostExec: r.AllowHostExec,
+		Cluster: cl, Kube: k, Tracker: tr, Log: r.line(step)}
+}
+
+// current loads the lab state, its scenario and the running cluster.
+func (r *Runner) current(ctx context.Context) (*LabState, *load.Scenario, *cluster.Cluster, error) {
+	st, err := r.LoadState()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := r.Catalog.Get(st.Scenario)
+	if err != nil {
+		return st, nil, nil, fmt.Errorf("the current lab's scenario is no longer in the catalog: %w", err)
+	}
+	cl, err := r.Backend.Get(ctx, r.clusterName())
+	if err != nil {
+		return st, s, nil, fmt.Errorf("cluster %s (%s backend): %w", r.clusterName(), r.Backend.Name(), err)
+	}
+	return st, s, cl, nil
+}
+
+// Current returns the running lab.
+func (r *Runner) Current(ctx context.Context) (*Lab, error) {
+	st, s, cl, err := r.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Lab{Scenario: s, Cluster: cl, State: *st}, nil
+}
+
+// Check runs the current lab's checks.
+func (r *Runner) Check(ctx context.Context) ([]checks.Result, error) {
+	_, s, cl, err := r.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.runChecks(ctx, s, cl, nil)
+}
+
+// CheckLab runs a scenario's checks against a cluster (used by Check and Validate).
+func (r *Runner) runChecks(ctx context.Context, s *load.Scenario, cl *cluster.Cluster, suite *checks.Suite) ([]checks.Result, error) {
+	if suite == nil {
+		var err error
+		if suite, err = checks.Compile(s.Spec.Checks); err != nil {
+			return nil, err
+		}
+	}
+	k, err := kube.New(cl.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	env := &checks.Env{Cluster: cl, Kube: k, Trusted: s.Trusted, AllowHostExec: r.AllowHostExec}
+	var out []checks.Result
+	_ = r.step("check", "Checking "+s.ID, func() error {
+		out = suite.Run(ctx, env, nil)
+		return nil
+	})
+	return out, nil
+}
+
+// Hint reveals hint n (1-based) of the current lab and records its penalty once.
+func (r *Runner) Hint(n int) (v1alpha1.Hint, int, error) {
+	st, err := r.LoadState()
+	if err != nil {
+		return v1alpha1.Hint{}, 0, err
+	}
+	s, err := r.Catalog.Get(st.Scenario)
+	if err != nil {
+		return v1alpha1.Hint{}, 0, err
+	}
+	hs := s.Spec.Hints
+	if len(hs) == 0 {
+		return v1alpha1.Hint{}, 0, fmt.Errorf("%s has no hints", s.ID)
+	}
+	if n == 0 {
+		n = len(st.HintsUsed) + 1
+		if n > len(hs) {
+			n = len(hs)
+		}
+	}
+	if n < 1 || n > len(hs) {
+		return v1alpha1.Hint{}, 0, fmt.Errorf("%s has hints 1 to %d, not %d", s.ID, len(hs), n)
+	}
+	seen := false
+	for _, u := range st.HintsUsed {
+		seen = seen || u == n
+	}
+	if !seen {
+		st.HintsUsed = append(st.HintsUsed, n)
+		st.Penalty += hs[n-1].Penalty
+		if err := r.saveState(st); err != nil {
+			return v1alpha1.Hint{}, 0, err
+		}
+	}
+	return hs[n-1], n, nil
+}
+
+// Solution returns the reference solution of the current lab as text and
+// records that it was seen.
+func (r *Runner) Solution() (string, error) {
+	st, err := r.LoadState()
+	if err != nil {
+		return "", err
+	}
+	s, err := r.Catalog.Get(st.Scenario)
+	if err != nil {
+		return "", err
+	}
+	st.SolutionSeen = true
+	if err := r.saveState(st); err != nil {
+		return "", err
+	}
+	return SolutionText(s), nil
+}
+
+// SolutionText renders a scenario's solution as steps a learner can follow.
+func SolutionText(s *load.Scenario) string {
+	var b strings.Builder
+	for i, op := range s.Spec.Solution {
+		switch {
+		case op.Kubectl != "":
+			fmt.Fprintf(&b, "%d. kubectl %s\n", i+1, op.Kubectl)
+		case op.Apply != nil && op.Apply.File != "":
+			fmt.Fprintf(&b, "%d. Apply %s:\n\n", i+1, op.Apply.File)
+			if data, err := s.ReadFile(op.Apply.File); err == nil {
+				b.WriteString(indent(string(data)))
+			}
+			b.WriteString("\n")
+		case op.Apply != nil:
+			fmt.Fprintf(&b, "%d. Apply:\n\n%s\n", i+1, indent(op.Apply.Manifest))
+		case op.Node != nil && op.Node.EditManifest != nil:
+			em := op.Node.EditManifest
+			fmt.Fprintf(&b, "%d. Edit %s/%s.yaml on the control-plane node:\n", i+1, ops.ManifestsDir, em.Component)
+			for k, v := range em.SetFlags {
+				fmt.Fprintf(&b, "   - set --%s=%s\n", k, v)
+			}
+			for _, f := range em.RemoveFlags {
+				fmt.Fprintf(&b, "   - remove --%s\n", f)
+			}
+			for _, v := range em.AddHostPathVolumes {
+				fmt.Fprintf(&b, "   - mount host path %s (volume %s)\n", v.Path, v.Name)
+			}
+		case op.Node != nil && op.Node.WriteFile != nil:
+			w := op.Node.WriteFile
+			fmt.Fprintf(&b, "%d. Write %s on the node:\n\n", i+1, w.Path)
+			content := w.Content
+			if w.File != "" {
+				if data, err := s.ReadFile(w.File); err == nil {
+					content = string(data)
+				}
+			}
+			b.WriteString(indent(content))
+			b.WriteString("\n")
+		default:
+			fmt.Fprintf(&b, "%d. %s\n", i+1, ops.Describe(op))
+		}
+	}
+	return b.String()
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("    " + l + "\n")
+	}
+	return b.String()
+}
+
+// Reset undoes the current lab: tracked objects deleted, node files
+// restored (reverse order), control plane healthy again, spec.cleanup run.
+func (r *Runner) Reset(ctx context.Context) error {
+	st, err := r.LoadState()
+	if err != nil {
+		return err
+	}
+	cl, err := r.Backend.Get(ctx, r.clusterName())
+	if err != nil {
+		return fmt.Errorf("cluster %s (%s backend): %w", r.clusterName(), r.Backend.Name(), err)
+	}
+	k, err := kube.New(cl.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	return r.undo(ctx, st, cl, k)
+}
+
+// resetPrevious undoes a previous lab on this cluster, if any.
+func (r *Runner) resetPrevious(ctx context.Context, cl *cluster.Cluster, k *kube.Client) error {
+	st, err := r.LoadState()
+	if errors.Is(err, ErrNoLab) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return r.undo(ctx, st, cl, k)
+}
+
+func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k *kube.Client) error {
+	return r.step("reset", "Resetting "+st.Scenario, func() error {
+		// Files first: a broken API server manifest must be repaired before
+		// objects can be deleted.
+		manifests, ferr := ops.RestoreFiles(ctx, cl, st.Tracked.Files)
+		if ferr != nil {
+			return ferr
+		}
+		if len(manifests) > 0 && cl.Components != nil {
+			for _, m := range manifests {
+				r.emit(Event{Kind: StepLine, Step: "reset", Line: "waiting for " + m + " to be healthy"})
+				if err := cl.Components.WaitHealthy(ctx, m, ops.HealthyTimeout); err != nil {
+					return fmt.Errorf("wait for %s after restoring its manifest: %w", m, err)
+				}
+			}
+		}
+		if err := ops.DeleteTracked(ctx, k, st.Scenario, st.Tracked.Objects); err != nil {
+			return err
+		}
+		if s, err := r.Catalog.Get(st.Scenario); err == nil && len(s.Spec.Cleanup) > 0 {
+			if err := ops.Run(ctx, r.opsEnv(s, cl, k, nil, "reset"), s.Spec.Cleanup); err != nil {
+				return fmt.Errorf("cleanup of %s: %w", s.ID, err)
+			}
+		}
+		return r.removeState()
+	})
+}

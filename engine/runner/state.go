@@ -1,0 +1,95 @@
+package runner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ckslab/ckslab/engine/ops"
+)
+
+// LabState is the current lab of one cluster, kept on disk so every
+// command (check, hint, reset) and a crash in the middle of setup see it.
+type LabState struct {
+	Scenario   string    `json:"scenario"`
+	Cluster    string    `json:"cluster"`
+	Backend    string    `json:"backend"`
+	Kubeconfig string    `json:"kubeconfig"`
+	Started    time.Time `json:"started"`
+	// SetupDone is false while setup is still running (or crashed).
+	SetupDone bool `json:"setupDone"`
+	// HintsUsed are the hint indexes revealed; Penalty their total penalty.
+	HintsUsed    []int `json:"hintsUsed,omitempty"`
+	Penalty      int   `json:"penalty,omitempty"`
+	SolutionSeen bool  `json:"solutionSeen,omitempty"`
+	// Tracked is what reset undoes.
+	Tracked ops.Tracked `json:"tracked"`
+}
+
+// ErrNoLab means no lab is running on the cluster.
+var ErrNoLab = errors.New("no lab is running: start one with `ckslab start <id>` (`ckslab list` shows them)")
+
+func (r *Runner) statePath() string {
+	return filepath.Join(r.StateDir, "labs", r.clusterName()+".json")
+}
+
+// LoadState reads the current lab of the runner's cluster.
+func (r *Runner) LoadState() (*LabState, error) {
+	b, err := os.ReadFile(r.statePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoLab
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read lab state: %w", err)
+	}
+	var s LabState
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("lab state %s is corrupt (%v); delete it and run `ckslab reset`", r.statePath(), err)
+	}
+	return &s, nil
+}
+
+// saveState writes atomically (temp file + rename, mode 0600): a crash never
+// leaves half a state file.
+func (r *Runner) saveState(s *LabState) error {
+	p := r.statePath()
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return fmt.Errorf("save lab state: %w", err)
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save lab state: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), ".lab-*.json")
+	if err != nil {
+		return fmt.Errorf("save lab state: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("save lab state: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("save lab state: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save lab state: %w", err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return fmt.Errorf("save lab state: %w", err)
+	}
+	return nil
+}
+
+func (r *Runner) removeState() error {
+	if err := os.Remove(r.statePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove lab state: %w", err)
+	}
+	return nil
+}
