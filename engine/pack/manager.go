@@ -314,6 +314,9 @@ func confirm(ctx context.Context, f ConfirmFunc, s Summary) (string, error) {
 	}
 	by, err := f(ctx, s)
 	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
 		var r *Refusal
 		if errors.As(err, &r) {
 			return "", r
