@@ -15,19 +15,21 @@ import (
 
 // Options configures the backends.
 type Options struct {
-	// StateDir is the app's state root (kind keeps kubeconfigs there); empty keeps each backend's default.
-	StateDir string
+	// StateRoot is the app's state root (kind keeps kubeconfigs there);
+	// empty keeps each backend's default.
+	StateRoot string
 	// Probe reports which container engine CLI has a daemon that answers
-	// ("" for none); tests replace it.
+	// ("" for none); tests replace it. Default: DetectEngine.
 	Probe func(ctx context.Context) string
 }
 
 // Names are the accepted --backend values.
 func Names() []string { return []string{"auto", "kind", "local"} }
 
-// Resolve returns the backend for name: "kind" or "local" forced, "auto"
-// (or "") picks kind when Docker or podman answers, else local.
-func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, error) {
+// Resolve returns the backend for name and a sentence saying why it was
+// chosen: "kind" or "local" forced; "auto" (or "") picks kind when Docker
+// or podman answers, else local.
+func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, string, error) {
 	switch name {
 	case "", "auto":
 		probe := o.Probe
@@ -35,21 +37,25 @@ func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, erro
 			probe = DetectEngine
 		}
 		if eng := probe(ctx); eng != "" {
-			return newKind(o, eng)
+			b, err := newKind(o, eng)
+			return b, "kind (auto: the " + eng + " daemon answers)", err
 		}
-		return newLocal(o)
+		b, err := newLocal()
+		return b, "local (auto: no Docker or podman daemon answers; pods will not run)", err
 	case "kind":
-		return newKind(o, "")
+		b, err := newKind(o, "")
+		return b, "kind (forced)", err
 	case "local":
-		return newLocal(o)
+		b, err := newLocal()
+		return b, "local (forced)", err
 	}
-	return nil, fmt.Errorf("unknown backend %q: use auto, kind or local", name)
+	return nil, "", fmt.Errorf("unknown backend %q: use auto, kind or local", name)
 }
 
 func newKind(o Options, engine string) (cluster.Backend, error) {
 	var opts []kind.Option
-	if o.StateDir != "" {
-		opts = append(opts, kind.WithStateDir(o.StateDir))
+	if o.StateRoot != "" {
+		opts = append(opts, kind.WithStateDir(o.StateRoot))
 	}
 	if engine != "" {
 		opts = append(opts, kind.WithContainerEngine(engine))
@@ -61,7 +67,7 @@ func newKind(o Options, engine string) (cluster.Backend, error) {
 	return b, nil
 }
 
-func newLocal(o Options) (cluster.Backend, error) {
+func newLocal() (cluster.Backend, error) {
 	b, err := local.New()
 	if err != nil {
 		return nil, err
