@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ckslab/ckslab/engine/runner"
+)
+
+func newHintCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "hint [N]",
+		Short: "Reveal the next hint (or hint N); hints cost points",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n := 0
+			if len(args) == 1 {
+				v, err := strconv.Atoi(args[0])
+				if err != nil || v < 1 {
+					return fmt.Errorf("hint number %q must be a positive integer", args[0])
+				}
+				n = v
+			}
+			c, err := a.loadCatalog()
+			if err != nil {
+				return err
+			}
+			r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName}
+			h, idx, err := r.Hint(n)
+			if err != nil {
+				return labError(err)
+			}
+			st, _ := r.LoadState()
+			s, _ := c.Get(st.Scenario)
+			fmt.Fprintf(a.Out, "Hint %d/%d (-%d): %s\n", idx, len(s.Spec.Hints), h.Penalty, h.Text)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ckslab/ckslab/engine/cluster/backend"
+	"github.com/ckslab/ckslab/engine/runner"
+)
+
+// labRunner builds a runner for lab commands. With --backend auto and a
+// lab already running, the lab's own backend is used, so `check` after
+// `start --backend kind` talks to the same cluster.
+func (a *app) labRunner(ctx context.Context, allowHost bool) (*runner.Runner, error) {
+	c, err := a.loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName, Out: a.textEvents(), AllowHostExec: allowHost}
+	name := a.backendName
+	if name == "" || name == "auto" {
+		if st, err := r.LoadState(); err == nil && st.Backend != "" {
+			name = st.Backend
+		}
+	}
+	b, why, err := backend.Resolve(ctx, name, backend.Options{StateRoot: a.stateRoot()})
+	if err != nil {
+		return nil, err
+	}
+	if a.backendName == "" || a.backendName == "auto" {
+		fmt.Fprintf(a.ErrOut, "backend %s\n", why)
+	}
+	r.Backend = b
+	return r, nil
+}
+
+// textEvents prints runner progress as plain lines on stderr (non-TTY).
+func (a *app) textEvents() func(runner.Event) {
+	started := map[string]time.Time{}
+	return func(e runner.Event) {
+		switch e.Kind {
+		case runner.StepStarted:
+			started[e.Step] = e.At
+			fmt.Fprintf(a.ErrOut, "  • %s ...\n", e.Title)
+		case runner.StepDone:
+			if e.Err != nil {
+				fmt.Fprintf(a.ErrOut, "  ✘ %s: %v\n", e.Title, e.Err)
+				return
+			}
+			d := ""
+			if t, ok := started[e.Step]; ok {
+				d = fmt.Sprintf(" (%.1fs)", e.At.Sub(t).Seconds())
+			}
+			if !strings.Contains(e.Step, "/") || e.Title != "" {
+				fmt.Fprintf(a.ErrOut, "  ✔ %s%s\n", e.Title, d)
+			}
+		case runner.StepLine:
+			if e.Step == "setup" || e.Step == "solution" || e.Step == "reset" {
+				fmt.Fprintf(a.ErrOut, "      %s\n", e.Line)
+			}
+		}
+	}
+}
+
+func addAllowHostFlag(cmd *cobra.Command, target *bool) {
+	cmd.Flags().BoolVar(target, "allow-host-commands", false, "let pack scenarios run node commands on this machine (local backend)")
+}
+
+func newStartCmd(a *app) *cobra.Command {
+	var allowHost bool
+	cmd := &cobra.Command{
+		Use:   "start ID",
+		Short: "Provision the cluster, seed a scenario and show its task",
+		Long: `start makes sure the lab cluster runs, undoes any previous lab on it and seeds the
+scenario's misconfiguration. Fix it with kubectl (run the printed export first), then
+run ckslab check.`,
+		Example:           "  ckslab start psp-01\n  eval \"$(ckslab env)\" && kubectl get ns",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarioIDs(a),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			r, err := a.labRunner(ctx, allowHost)
+			if err != nil {
+				return err
+			}
+			lab, err := r.Start(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			// The terminal UI wraps this command when it is wired in; plain
+			// text is the contract for scripts and non-TTY use.
+			printLab(a, lab)
+			return nil
+		},
+	}
+	addAllowHostFlag(cmd, &allowHost)
+	return cmd
+}
+
+func printLab(a *app, lab *runner.Lab) {
+	s := lab.Scenario
+	w := a.Out
+	fmt.Fprintf(w, "\n%s — %s (%s, ~%d min)\n\n", s.ID, s.Spec.Title, s.Spec.Difficulty, s.Spec.Minutes)
+	fmt.Fprintln(w, strings.TrimSpace(s.Spec.Task))
+	fmt.Fprintln(w, "\nObjectives:")
+	for _, c := range s.Spec.Checks {
+		fmt.Fprintf(w, "  - %s\n", c.Objective)
+	}
+	fmt.Fprintf(w, "\nUse the lab cluster:\n  export KUBECONFIG=%s\n\nThen: ckslab check · ckslab hint · ckslab reset\n", lab.Cluster.Kubeconfig)
+}
+
+// labError maps "no lab" to a friendly message.
+func labError(err error) error {
+	if errors.Is(err, runner.ErrNoLab) {
+		return &exitError{code: 2, msg: runner.ErrNoLab.Error()}
+	}
+	return err
+}
