@@ -1,0 +1,224 @@
+package runner_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/load"
+	"github.com/ckslab/ckslab/engine/ops"
+	"github.com/ckslab/ckslab/engine/runner"
+	"github.com/ckslab/ckslab/scenarios"
+)
+
+func catalog(t testing.TB) *load.Catalog {
+	t.Helper()
+	c, probs := load.NewCatalog(
+		load.Source{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true},
+		load.DirSource("testdata"),
+	)
+	for _, p := range probs {
+		t.Logf("catalog: %s", p)
+	}
+	return c
+}
+
+func newRunner(t testing.TB) *runner.Runner {
+	t.Helper()
+	lab.Need(t)
+	var events []string
+	return &runner.Runner{Catalog: catalog(t), Backend: lab.Backend, StateDir: t.TempDir(), ClusterName: "test-runner",
+		ConvergeTimeout: 90 * time.Second,
+		Out: func(e runner.Event) {
+			if e.Kind == runner.StepDone && e.Err != nil {
+				events = append(events, e.Title+": "+e.Err.Error())
+			}
+		}}
+}
+
+func nsExists(t testing.TB, name string) bool {
+	_, err := lab.Kube.Typed.CoreV1().Namespaces().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+func TestStartCheckReset(t *testing.T) {
+	r := newRunner(t)
+	ctx := context.Background()
+	lab0, err := r.Start(ctx, "psp-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lab0.State.SetupDone || len(lab0.State.Tracked.Objects) != 2 {
+		t.Fatalf("state %+v", lab0.State)
+	}
+	fi, err := os.Stat(filepath.Join(r.StateDir, "labs", "test-runner.json"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", fi, err)
+	}
+	ns, _ := lab.Kube.Typed.CoreV1().Namespaces().Get(ctx, "team-a", metav1.GetOptions{})
+	if ns.Labels[ops.ScenarioLabel] != "psp-01" {
+		t.Fatalf("namespace not labelled: %v", ns.Labels)
+	}
+	rs, err := r.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := checks.Summarize(rs)
+	if sum.AllPassed() || sum.Errored > 0 {
+		t.Fatalf("seeded lab: %+v %+v", sum, rs)
+	}
+	for i, res := range rs {
+		if res.ID != lab0.Scenario.Spec.Checks[i].ID {
+			t.Fatalf("results out of spec order: %v", rs)
+		}
+	}
+	h, n, err := r.Hint(0)
+	if err != nil || n != 1 || h.Text == "" {
+		t.Fatalf("hint: %v %d %v", h, n, err)
+	}
+	if st, _ := r.LoadState(); st.Penalty != 1 {
+		t.Fatalf("penalty %d", st.Penalty)
+	}
+	if txt, err := r.Solution(); err != nil || !strings.Contains(txt, "enforce=restricted") {
+		t.Fatalf("solution %q %v", txt, err)
+	}
+	start := time.Now()
+	if err := r.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("reset took %s", time.Since(start))
+	if nsExists(t, "team-a") {
+		t.Fatal("team-a survived reset")
+	}
+	if _, err := r.LoadState(); err != runner.ErrNoLab {
+		t.Fatalf("state after reset: %v", err)
+	}
+}
+
+func TestStartResetsPreviousLab(t *testing.T) {
+	r := newRunner(t)
+	ctx := context.Background()
+	if _, err := r.Start(ctx, "psp-01"); err != nil {
+		t.Fatal(err)
+	}
+	// A learner's change on top of the seeded state must not survive a restart.
+	if _, err := lab.Kube.Typed.CoreV1().Namespaces().Patch(ctx, "team-a", "application/merge-patch+json", []byte(`{"metadata":{"labels":{"x":"y"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := r.Start(ctx, "psp-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, _ := lab.Kube.Typed.CoreV1().Namespaces().Get(ctx, "team-a", metav1.GetOptions{})
+	if ns.Labels["x"] != "" {
+		t.Fatal("previous lab's change survived start")
+	}
+	if err := r.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = l2
+}
+
+func TestValidate(t *testing.T) {
+	r := newRunner(t)
+	res := r.Validate(context.Background(), []string{"psp-01", "test-needs-workloads"})
+	if len(res) != 2 {
+		t.Fatalf("%+v", res)
+	}
+	if res[0].Verdict != runner.VerdictPass {
+		t.Fatalf("psp-01: %s: %s", res[0].Verdict, res[0].Reason)
+	}
+	if res[1].Verdict != runner.VerdictSkip || !strings.Contains(res[1].Reason, "needs netpol and workloads, which the local backend cannot provide: install Docker") {
+		t.Fatalf("needs-workloads: %s: %s", res[1].Verdict, res[1].Reason)
+	}
+	if nsExists(t, "team-a") {
+		t.Fatal("validate left team-a behind")
+	}
+	t.Logf("psp-01 validated in %s", res[0].Duration)
+}
+
+func TestStartRefusesMissingCapability(t *testing.T) {
+	r := newRunner(t)
+	_, err := r.Start(context.Background(), "test-needs-workloads")
+	if err == nil || !strings.Contains(err.Error(), "test-needs-workloads needs netpol and workloads, which the local backend cannot provide") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestNodeEditsReset: node files and static pod manifests written by setup
+// are restored exactly by reset, and the component comes back healthy.
+func TestNodeEditsReset(t *testing.T) {
+	r := newRunner(t)
+	ctx := context.Background()
+	n, _ := lab.Cluster.Node("")
+	const mp = "/etc/kubernetes/manifests/kube-controller-manager.yaml"
+	before, err := n.ReadFile(ctx, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.Validate(ctx, []string{"test-nodeops"})
+	if res[0].Verdict != runner.VerdictPass {
+		t.Fatalf("%s: %s %+v %+v", res[0].Verdict, res[0].Reason, res[0].Seeded, res[0].Solved)
+	}
+	after, err := n.ReadFile(ctx, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(before) != string(after) {
+		t.Fatalf("manifest not restored:\n%s\nvs\n%s", before, after)
+	}
+	if _, err := n.Stat(ctx, "/etc/ckslab-test/seeded.txt"); err == nil {
+		t.Fatal("seeded file survived reset")
+	}
+	if _, err := lab.Kube.Typed.CoreV1().ConfigMaps("default").Get(ctx, "seeded", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("configmap survived reset: %v", err)
+	}
+}
+
+// TestAlternatives runs every testdata/alternatives/<id>/<name>.yaml: a
+// different fix applied after setup must pass or fail as the file says.
+func TestAlternatives(t *testing.T) {
+	lab.Need(t)
+	files, _ := filepath.Glob("../../testdata/alternatives/*/*.yaml")
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Skip("no alternatives")
+	}
+	r := newRunner(t)
+	for _, f := range files {
+		id := filepath.Base(filepath.Dir(f))
+		t.Run(id+"/"+strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var alt runner.Alternative
+			if err := yaml.UnmarshalStrict(data, &alt); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			s, err := r.Catalog.Get(id)
+			if err != nil {
+				t.Skipf("scenario %s not in the catalog", id)
+			}
+			if why := runner.MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(context.Background())); why != "" {
+				t.Skip(why)
+			}
+			rs, err := r.TryAlternative(context.Background(), id, alt)
+			if err != nil {
+				t.Fatalf("%s (%s): %v\nresults: %+v", f, strings.TrimSpace(alt.Description), err, rs)
+			}
+		})
+	}
+}
