@@ -18,6 +18,11 @@ import (
 const (
 	// nodeName is the one node of a local cluster, as the exam names it.
 	nodeName = "controlplane"
+	// nodeIP is only advertised (kube-apiserver's --advertise-address, the
+	// kubernetes Service endpoint); nothing binds it. The apiserver refuses
+	// a loopback advertise address, so we use the address killercoda-style
+	// exam nodes have. Every listener binds 127.0.0.1.
+	nodeIP = "172.30.1.2"
 
 	// internalDir holds ckslab's own bookkeeping inside the node dir; it is
 	// not part of the node's filesystem view.
@@ -208,7 +213,7 @@ func manifests(c *nodeConfig) map[string]*corev1.Pod {
 	apiVols := append(append([]corev1.Volume{}, caVols...), hostPathVolume("k8s-certs", pkiPath, corev1.HostPathDirectoryOrCreate))
 	api := staticPod(compAPI, "registry.k8s.io/kube-apiserver:"+c.KubernetesVersion, "250m", []string{
 		"kube-apiserver",
-		"--advertise-address=" + ip,
+		"--advertise-address=" + nodeIP,
 		"--allow-privileged=true",
 		"--authorization-mode=Node,RBAC",
 		// Not a kubeadm default: a trainer must never expose its API on
@@ -239,7 +244,7 @@ func manifests(c *nodeConfig) map[string]*corev1.Pod {
 		"--tls-cert-file=/etc/kubernetes/pki/apiserver.crt",
 		"--tls-private-key-file=/etc/kubernetes/pki/apiserver.key",
 	}, apiMounts, apiVols, c.APIServerPort, corev1.URISchemeHTTPS, "/livez", "/readyz",
-		map[string]string{"kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": fmt.Sprintf("%s:%d", ip, c.APIServerPort)})
+		map[string]string{"kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint": fmt.Sprintf("%s:%d", nodeIP, c.APIServerPort)})
 
 	kcmMounts := append(append([]corev1.VolumeMount{}, caMounts...),
 		mount("flexvolume-dir", "/usr/libexec/kubernetes/kubelet-plugins/volume/exec", false),

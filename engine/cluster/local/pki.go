@@ -158,7 +158,7 @@ func generatePKI(pkiDir string, now time.Time) (*pkiResult, error) {
 		{caFile: "ca", caCN: "kubernetes", leaves: []certSpec{
 			{file: "apiserver", cn: "kube-apiserver", usages: server,
 				dnsNames: []string{nodeName, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"},
-				ips:      []net.IP{net.ParseIP("10.96.0.1"), net.ParseIP("127.0.0.1")}},
+				ips:      []net.IP{net.ParseIP("10.96.0.1"), net.ParseIP(nodeIP), net.ParseIP("127.0.0.1")}},
 			{file: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", orgs: []string{"kubeadm:cluster-admins"}, usages: client},
 		}},
 		{caFile: "front-proxy-ca", caCN: "front-proxy-ca", leaves: []certSpec{

@@ -103,6 +103,7 @@ type supervisor struct {
 type podWorker struct {
 	name    string
 	cancel  context.CancelFunc
+	done    chan struct{}
 	notify  chan struct{}
 	mu      sync.Mutex
 	desired []byte
@@ -173,8 +174,22 @@ loop:
 		}
 	}
 
+	// Stop etcd last: an apiserver whose etcd vanished hangs in shutdown
+	// until it is SIGKILLed; with etcd still up it exits in about a second.
 	s.mu.Lock()
 	s.state.Stopping = true
+	var first []*podWorker
+	for name, w := range s.workers {
+		if name != compEtcd {
+			first = append(first, w)
+			w.cancel()
+		}
+	}
+	s.mu.Unlock()
+	for _, w := range first {
+		<-w.done
+	}
+	s.mu.Lock()
 	for _, w := range s.workers {
 		w.cancel()
 	}
@@ -211,12 +226,13 @@ func (s *supervisor) resync(ctx context.Context) {
 		w := s.workers[name]
 		if w == nil {
 			wctx, cancel := context.WithCancel(ctx)
-			w = &podWorker{name: name, cancel: cancel, notify: make(chan struct{}, 1), desired: data, hash: hash}
+			w = &podWorker{name: name, cancel: cancel, done: make(chan struct{}), notify: make(chan struct{}, 1), desired: data, hash: hash}
 			s.workers[name] = w
 			s.state.Components[name] = &componentStatus{Name: name, Phase: phaseStarting, ManifestHash: hash, Since: time.Now()}
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
+				defer close(w.done)
 				s.runWorker(wctx, w)
 			}()
 			s.mu.Unlock()
