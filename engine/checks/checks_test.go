@@ -186,7 +186,7 @@ func TestAbsent(t *testing.T) {
 	run(t, env, []tcase{
 		{name: "no such namespace", check: v1alpha1.Check{Absent: &v1alpha1.AbsentCheck{Resource: v1alpha1.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: "nope"}}}, want: checks.Pass},
 		{name: "deployment exists", check: v1alpha1.Check{Absent: &v1alpha1.AbsentCheck{Resource: webRef}}, want: checks.Fail, msg: "found 1"},
-		{name: "where filters", check: v1alpha1.Check{Absent: &v1alpha1.AbsentCheck{Resource: v1alpha1.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "chk"}, Where: "!has(object.spec.template.spec.securityContext)"}}, want: checks.Fail, msg: "chk/root"},
+		{name: "where filters", check: v1alpha1.Check{Absent: &v1alpha1.AbsentCheck{Resource: v1alpha1.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "chk"}, Where: "!has(object.spec.template.spec.securityContext.runAsNonRoot)"}}, want: checks.Fail, msg: "chk/root"},
 		{name: "api down", check: v1alpha1.Check{Absent: &v1alpha1.AbsentCheck{Resource: webRef}}, want: checks.Error, env: downEnv, msg: "unreachable"},
 	})
 }

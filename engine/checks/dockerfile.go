@@ -46,9 +46,10 @@ type stage struct {
 }
 
 type instr struct {
-	cmd  string
-	args []string
-	line int
+	cmd   string
+	args  []string
+	flags []string
+	line  int
 }
 
 // ParseDockerfile returns the stages and instructions of a Dockerfile.
@@ -60,7 +61,7 @@ func ParseDockerfile(data []byte) ([]stage, []instr, error) {
 	var stages []stage
 	var all []instr
 	for _, n := range res.AST.Children {
-		in := instr{cmd: strings.ToLower(n.Value), line: n.StartLine}
+		in := instr{cmd: strings.ToLower(n.Value), line: n.StartLine, flags: n.Flags}
 		for a := n.Next; a != nil; a = a.Next {
 			in.args = append(in.args, a.Value)
 		}
@@ -151,7 +152,7 @@ func (d *dockerfile) run(ctx context.Context, env *Env) outcome {
 					continue
 				}
 				tag, digest := imageRef(s.base)
-				if digest == "" && (tag == "" || tag == "latest" || !strings.ContainsAny(tag, "0123456789")) {
+				if digest == "" && (tag == "" || tag == "latest") {
 					problems = append(problems, fmt.Sprintf("line %d: FROM %s is not pinned to a version tag or digest", s.line, s.base))
 				}
 			}
@@ -163,6 +164,15 @@ func (d *dockerfile) run(ctx context.Context, env *Env) outcome {
 				tag, digest := imageRef(s.base)
 				if digest == "" && (tag == "" || tag == "latest") {
 					problems = append(problems, fmt.Sprintf("line %d: FROM %s uses the latest tag", s.line, s.base))
+				}
+			}
+			for _, in := range instrs {
+				for _, f := range in.flags {
+					if img, ok := strings.CutPrefix(f, "--from="); ok && (strings.Contains(img, "/") || strings.Contains(img, ":")) {
+						if tag, digest := imageRef(img); digest == "" && tag == "latest" {
+							problems = append(problems, fmt.Sprintf("line %d: %s --from=%s uses the latest tag", in.line, strings.ToUpper(in.cmd), img))
+						}
+					}
 				}
 			}
 		case r == "noAddURL":

@@ -26,11 +26,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
@@ -84,6 +82,10 @@ func New(kubeconfig string) (*Client, error) {
 // NewForConfig builds clients from a rest.Config. No request is made: the
 // RESTMapper discovers lazily on first use.
 func NewForConfig(cfg *rest.Config) (*Client, error) {
+	// Warnings (e.g. PodSecurity "would violate" on dry runs) are expected
+	// answers to ckslab's probes, not something to print.
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandler = rest.NoWarnings{}
 	typed, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create Kubernetes client: %w", err)
@@ -96,8 +98,7 @@ func NewForConfig(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create discovery client: %w", err)
 	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return &Client{Config: cfg, Typed: typed, Dynamic: dyn, Mapper: mapper}, nil
+	return &Client{Config: cfg, Typed: typed, Dynamic: dyn, Mapper: newLazyMapper(dc)}, nil
 }
 
 // Impersonating returns clients that act as user/groups.
