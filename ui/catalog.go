@@ -275,7 +275,7 @@ func (p *catalogPage) View() string {
 	if p.statusErr {
 		status = st.ErrorText.Render(truncate(oneLine(p.status), w))
 	}
-	lines = append(lines, status, p.help.View(p))
+	lines = append(lines, status, truncate(p.help.View(p), p.c.Width))
 	return strings.Join(lines, "\n")
 }
 

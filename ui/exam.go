@@ -170,7 +170,7 @@ func newExamPage(ctx context.Context, c *common.Common, labs []Lab, plan ExamPla
 	return p
 }
 
-func (p *examPage) Init() tea.Cmd { return tick(p.id, time.Second) }
+func (p *examPage) Init() tea.Cmd { return tick(p.id, time.Second, p.c.Now) }
 
 // Fixed rows: header, strip, subtitle, rule, rule, status, help.
 const examChromeRows = 7
@@ -214,7 +214,7 @@ func (p *examPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			p.setStatus("Time is up.", false)
 			return p, p.end()
 		}
-		return p, tick(p.id, time.Second)
+		return p, tick(p.id, time.Second, p.c.Now)
 	case spinner.TickMsg:
 		if p.ending {
 			var cmd tea.Cmd
@@ -427,7 +427,7 @@ func (p *examPage) View() string {
 	case p.statusErr:
 		status = st.ErrorText.Render(truncate(p.status, w))
 	}
-	lines = append(lines, status, p.help.View(p))
+	lines = append(lines, status, truncate(p.help.View(p), p.c.Width))
 	return strings.Join(lines, "\n")
 }
 

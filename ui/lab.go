@@ -12,7 +12,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/ui/common"
@@ -107,7 +106,7 @@ func (p *labPage) Init() tea.Cmd {
 	if p.store != nil {
 		rec = record(func() error { return p.store.StartAttempt(id, start) })
 	}
-	return tea.Batch(tick(p.id, time.Second), rec)
+	return tea.Batch(tick(p.id, time.Second, p.c.Now), rec)
 }
 
 // Fixed rows: header, subtitle, rule, rule, status, help.
@@ -141,7 +140,7 @@ func (p *labPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			return p, nil
 		}
 		p.now = msg.t
-		return p, tick(p.id, time.Second)
+		return p, tick(p.id, time.Second, p.c.Now)
 	case spinner.TickMsg:
 		return p, p.panel.updateSpinner(msg)
 	case checkDoneMsg:
@@ -391,12 +390,12 @@ func (p *labPage) View() string {
 	if p.penalty > 0 {
 		hints += fmt.Sprintf(" (−%d)", p.penalty)
 	}
-	sub := st.Subtitle.Render(truncate(fmt.Sprintf("%s · %s · %d min%s%s", v1alpha1.DomainTitle(sc.Spec.Domain), sc.Spec.Difficulty, sc.Spec.Minutes, hints, score), w))
+	sub := st.Subtitle.Render(truncate(fmt.Sprintf("%s · %s · %d min%s%s", shortDomain(string(sc.Spec.Domain)), sc.Spec.Difficulty, sc.Spec.Minutes, hints, score), w))
 	rule := st.Rule.Render(strings.Repeat("─", w))
 
 	objH := min(p.panel.objectivesHeight(), max(p.c.Height/2-1, 3))
 	body := []string{header, sub, rule, fitHeight(p.panel.vp.View(), p.panel.vp.Height), rule, fitHeight(p.panel.objectivesView(w, objH), objH)}
-	body = append(body, p.statusView(w), p.help.View(p))
+	body = append(body, p.statusView(w), truncate(p.help.View(p), p.c.Width))
 	return strings.Join(body, "\n")
 }
 

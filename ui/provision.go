@@ -68,7 +68,7 @@ func newProvisionPage(parent context.Context, c *common.Common, eng Engine, ids 
 }
 
 func (p *provisionPage) Init() tea.Cmd {
-	return tea.Batch(p.startNext(), p.spinner.Tick, tick(p.id, time.Second))
+	return tea.Batch(p.startNext(), p.spinner.Tick, tick(p.id, time.Second, p.c.Now))
 }
 
 // startNext runs Engine.Start for ids[cur] in a goroutine; its events and its
@@ -99,7 +99,7 @@ func (p *provisionPage) Update(msg tea.Msg) (page, tea.Cmd) {
 	case tickMsg:
 		if msg.id == p.id {
 			p.now = msg.t
-			return p, tick(p.id, time.Second)
+			return p, tick(p.id, time.Second, p.c.Now)
 		}
 	case spinner.TickMsg:
 		var cmd tea.Cmd
@@ -237,5 +237,5 @@ func (p *provisionPage) View() string {
 	if len(body) > h-1 { // keep the latest steps in view
 		body = append(body[:2:2], body[len(body)-(h-3):]...)
 	}
-	return fitHeight(strings.Join(body, "\n"), h-1) + "\n" + p.help.View(p)
+	return fitHeight(strings.Join(body, "\n"), h-1) + "\n" + truncate(p.help.View(p), p.c.Width)
 }

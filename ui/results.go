@@ -110,6 +110,6 @@ func (p *resultsPage) View() string {
 		len(p.ex.Tasks), clock(p.ex.EndedAt.Sub(p.ex.StartedAt)), p.ex.Minutes, p.ex.Seed))
 	score := fmt.Sprintf("Score %.1f / %.1f  (%.1f%%)  ", p.ex.Score, p.ex.Max, p.ex.Percent) + verdict
 	lines := []string{truncate(title, w), st.Bold.Render(truncate(score, w)), st.Rule.Render(strings.Repeat("─", w)),
-		fitHeight(p.vp.View(), p.vp.Height), p.help.View(p)}
+		fitHeight(p.vp.View(), p.vp.Height), truncate(p.help.View(p), p.c.Width)}
 	return strings.Join(lines, "\n")
 }

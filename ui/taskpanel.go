@@ -83,7 +83,7 @@ func renderMarkdown(md string, width int, noColor bool) string {
 	w := max(width-2, 20)
 	opts := []glamour.TermRendererOption{glamour.WithWordWrap(w)}
 	if noColor {
-		opts = append(opts, glamour.WithStandardStyle(styles.NoTTYStyle), glamour.WithColorProfile(termenv.Ascii))
+		opts = append(opts, glamour.WithStandardStyle(styles.AsciiStyle), glamour.WithColorProfile(termenv.Ascii))
 	} else {
 		opts = append(opts, glamour.WithStandardStyle(styles.DarkStyle))
 	}
@@ -107,9 +107,10 @@ func (p *taskPanel) startCheck(ctx context.Context) tea.Cmd {
 	p.seq++
 	key, seq, lab, now := p.key, p.seq, p.lab, p.c.Now
 	run := func() tea.Msg {
-		t0 := time.Now()
+		t0 := now()
 		rs, err := lab.Check(ctx)
-		return checkDoneMsg{key: key, seq: seq, results: rs, err: err, dur: time.Since(t0), at: now()}
+		t1 := now()
+		return checkDoneMsg{key: key, seq: seq, results: rs, err: err, dur: t1.Sub(t0), at: t1}
 	}
 	return tea.Batch(run, p.spinner.Tick)
 }
