@@ -94,7 +94,7 @@ func (p *resultsPage) body() string {
 		if d.Max > 0 {
 			pct = 100 * d.Score / d.Max
 		}
-		fmt.Fprintln(&b, truncate(fmt.Sprintf(" %-38s %5.1f / %5.1f  %3.0f%%", v1alpha1.DomainTitle(v1alpha1.Domain(d.Domain)), d.Score, d.Max, pct), w))
+		fmt.Fprintln(&b, truncate(fmt.Sprintf(" %-41s %5.1f / %5.1f  %3.0f%%", truncate(v1alpha1.DomainTitle(v1alpha1.Domain(d.Domain)), 41), d.Score, d.Max, pct), w))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
