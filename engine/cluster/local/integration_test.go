@@ -115,12 +115,14 @@ func TestLocalCluster(t *testing.T) {
 
 	var mu sync.Mutex
 	var steps []string
-	start := time.Now()
+	var start time.Time
+	start = time.Now()
 	c, err := b.Up(ctx, cluster.Spec{Name: "itest"}, func(s cluster.Step) {
 		mu.Lock()
 		defer mu.Unlock()
 		if s.Done {
 			steps = append(steps, s.ID)
+			t.Logf("%6s %s done", time.Since(start).Round(time.Millisecond), s.ID)
 		}
 	})
 	if err != nil {
@@ -338,12 +340,16 @@ func TestLocalCluster(t *testing.T) {
 		if len(pids) != 4 {
 			t.Fatalf("want supervisor + 3 component pids, got %v", pids)
 		}
+		supLog, _ := os.ReadFile(supervisorLog(nodeDir))
 		stopStart := time.Now()
 		if err := b.Down(ctx, "itest"); err != nil {
 			t.Fatal(err)
 		}
 		downed = true
 		t.Logf("down: %s", time.Since(stopStart))
+		if os.Getenv("CKSLAB_TEST_SHOW_SUPERVISOR_LOG") != "" {
+			t.Logf("supervisor log:\n%s", supLog)
+		}
 		assertGone(t, pids, nodeDir)
 		if _, err := os.Stat(nodeDir); !os.IsNotExist(err) {
 			t.Fatalf("node dir still exists: %v", err)

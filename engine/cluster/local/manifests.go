@@ -241,6 +241,11 @@ func manifests(c *nodeConfig) map[string]*corev1.Pod {
 		"--service-account-key-file=/etc/kubernetes/pki/sa.pub",
 		"--service-account-signing-key-file=/etc/kubernetes/pki/sa.key",
 		"--service-cluster-ip-range=10.96.0.0/12",
+		// Not a kubeadm default: without it open watches (the
+		// controller-manager's informers) keep the apiserver from exiting
+		// on SIGTERM until it is killed 10s later, and every manifest edit
+		// a learner makes would wait for that.
+		"--shutdown-watch-termination-grace-period=2s",
 		"--tls-cert-file=/etc/kubernetes/pki/apiserver.crt",
 		"--tls-private-key-file=/etc/kubernetes/pki/apiserver.key",
 	}, apiMounts, apiVols, c.APIServerPort, corev1.URISchemeHTTPS, "/livez", "/readyz",

@@ -433,6 +433,7 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 		return "failed to start: " + err.Error(), false
 	}
 	pw.Close()
+	s.logf("%s: started pid %d (manifest %s)", w.name, cmd.Process.Pid, spec.hash)
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
@@ -452,12 +453,15 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 
 	stopProc := func() {
 		stopProbe()
+		t0 := time.Now()
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-waitDone:
+			s.logf("%s: pid %d stopped after SIGTERM in %s", w.name, cmd.Process.Pid, time.Since(t0).Round(time.Millisecond))
 		case <-time.After(stopGrace):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-waitDone
+			s.logf("%s: pid %d ignored SIGTERM for %s, killed", w.name, cmd.Process.Pid, stopGrace)
 		}
 		// Helpers that ignored SIGTERM die with the group.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -486,9 +490,16 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 				desc = "exited with code 0"
 			}
 			s.update(w, func(c *componentStatus) { c.LogTail = tail.lines() })
+			s.logf("%s: pid %d %s", w.name, cmd.Process.Pid, desc)
 			return desc, false
 		}
 	}
+}
+
+// logf writes the supervisor's own log (<nodeDir>/.ckslab/supervisor.log
+// via stderr): what a kubelet journal would show.
+func (s *supervisor) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 }
 
 // probe polls the component's health endpoint, as readinessProbe would.
@@ -512,6 +523,9 @@ func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) 
 				c.Ready = ok
 			}
 		})
+		if ok && delay != 2*time.Second {
+			s.logf("%s: ready", w.name)
+		}
 		if ok {
 			delay = 2 * time.Second
 		} else {
