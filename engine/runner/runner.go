@@ -398,8 +398,18 @@ func (r *Runner) resetPrevious(ctx context.Context, cl *cluster.Cluster, k *kube
 
 func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k *kube.Client) error {
 	return r.step("reset", "Resetting "+st.Scenario, func() error {
-		// Files first: a broken API server manifest must be repaired before
-		// objects can be deleted.
+		// Objects first while the API server still runs the lab's config
+		// (it may be the only one able to read them); if it is down (the
+		// learner broke its manifest), they are deleted after the restore.
+		early := ops.DeleteTracked(ctx, k, st.Scenario, st.Tracked.Objects)
+		if early != nil && !kube.IsUnreachable(early) {
+			return early
+		}
+		if early == nil {
+			if err := r.decryptBeforeRestore(ctx, cl, k, st.Tracked.Files); err != nil {
+				return err
+			}
+		}
 		manifests, ferr := ops.RestoreFiles(ctx, cl, st.Tracked.Files)
 		if ferr != nil {
 			return ferr
@@ -412,8 +422,10 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 				}
 			}
 		}
-		if err := ops.DeleteTracked(ctx, k, st.Scenario, st.Tracked.Objects); err != nil {
-			return err
+		if early != nil {
+			if err := ops.DeleteTracked(ctx, k, st.Scenario, st.Tracked.Objects); err != nil {
+				return err
+			}
 		}
 		if s, err := r.Catalog.Get(st.Scenario); err == nil && len(s.Spec.Cleanup) > 0 {
 			if err := ops.Run(ctx, r.opsEnv(s, cl, k, nil, "reset"), s.Spec.Cleanup); err != nil {

@@ -92,6 +92,10 @@ func Main(m *testing.M, name string, lab **Lab) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	start := time.Now()
+	if os.Getenv("CKSLAB_TEST_KEEP") == "" {
+		// A fresh cluster per run: leftovers of a crashed run never leak in.
+		_ = b.Down(ctx, name)
+	}
 	cl, err := b.Up(ctx, cluster.Spec{Name: name}, nil)
 	cancel()
 	if err != nil {
