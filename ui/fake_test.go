@@ -28,7 +28,7 @@ func testCommon() *common.Common {
 func scenario(id string, d v1alpha1.Domain, minutes int, requires ...v1alpha1.Capability) *load.Scenario {
 	return &load.Scenario{ID: id, Scenario: &v1alpha1.Scenario{Metadata: v1alpha1.Metadata{Name: id}, Spec: v1alpha1.Spec{
 		Title: "Title of " + id, Domain: d, Competency: "Competency of " + id, Difficulty: "medium", Minutes: minutes, Requires: requires,
-		Task: "Namespace `team-a` runs Deployment `web`.\n\n1. Make namespace `team-a` **enforce** the `restricted` standard.\n2. Keep `web` running.",
+		Task:  "Namespace `team-a` runs Deployment `web`.\n\n1. Make namespace `team-a` **enforce** the `restricted` standard.\n2. Keep `web` running.",
 		Hints: []v1alpha1.Hint{{Text: "Use namespace labels.", Penalty: 1}, {Text: "The mode is enforce.", Penalty: 2}},
 		Checks: []v1alpha1.Check{
 			{ID: "privileged-rejected", Objective: "A privileged pod is rejected in team-a", Weight: 2},

@@ -329,7 +329,7 @@ func TestScoreExam(t *testing.T) {
 	tasks := []TaskOutcome{
 		{Scenario: cat[2], Results: []checks.Result{{Status: checks.Pass, Weight: 1}}},                                   // 5 min, full
 		{Scenario: cat[4], Results: []checks.Result{{Status: checks.Pass, Weight: 1}, {Status: checks.Fail, Weight: 1}}}, // 8 min, half
-		{Scenario: cat[7], Results: []checks.Result{{Status: checks.Fail, Weight: 1}}, Flagged: true},                   // 7... 9 min, none
+		{Scenario: cat[7], Results: []checks.Result{{Status: checks.Fail, Weight: 1}}, Flagged: true},                    // 7... 9 min, none
 	}
 	ex := ScoreExam(ExamPlan{Minutes: 30, Seed: 3}, tasks, t0, t0.Add(20*time.Minute))
 	// weights 5/22, 8/22, 9/22 of 100
