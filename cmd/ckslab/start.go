@@ -72,7 +72,7 @@ func addAllowHostFlag(cmd *cobra.Command, target *bool) {
 }
 
 func newStartCmd(a *app) *cobra.Command {
-	var allowHost bool
+	var allowHost, plain bool
 	cmd := &cobra.Command{
 		Use:   "start ID",
 		Short: "Provision the cluster, seed a scenario and show its task",
@@ -84,6 +84,11 @@ run ckslab check.`,
 		ValidArgsFunction: completeScenarioIDs(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if a.TTY && !plain && !allowHost {
+				// On a terminal the lab opens in the UI: provisioning
+				// progress, task, timer, objectives and hints.
+				return runLabTUI(ctx, a, args[0])
+			}
 			r, err := a.labRunner(ctx, allowHost)
 			if err != nil {
 				return err
@@ -92,13 +97,13 @@ run ckslab check.`,
 			if err != nil {
 				return err
 			}
-			// The terminal UI wraps this command when it is wired in; plain
-			// text is the contract for scripts and non-TTY use.
+			// Plain text is the contract for scripts and non-TTY use.
 			printLab(a, lab)
 			return nil
 		},
 	}
 	addAllowHostFlag(cmd, &allowHost)
+	cmd.Flags().BoolVar(&plain, "no-tui", false, "print the task as text even on a terminal")
 	return cmd
 }
 
