@@ -195,6 +195,18 @@ func TestLocalCluster(t *testing.T) {
 		if got := string(out); !strings.Contains(got, "controlplane\n1\nmember\nlogs") {
 			t.Errorf("node view: %q", got)
 		}
+		sh, err := n.(cluster.Shell).ShellCommand(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shOut strings.Builder
+		sh.SetIO(strings.NewReader("hostname; ls /etc/kubernetes/manifests; exit\n"), &shOut, &shOut)
+		if err := sh.Run(); err != nil {
+			t.Fatalf("shell: %v: %s", err, shOut.String())
+		}
+		if got := shOut.String(); !strings.Contains(got, "controlplane $ ") || !strings.Contains(got, "kube-apiserver.yaml") {
+			t.Errorf("shell session: %q", got)
+		}
 		_, err = n.Exec(ctx, nil, "sh", "-c", "exit 3")
 		if ee, ok := err.(*cluster.ExitError); !ok || ee.Code != 3 {
 			t.Errorf("exit code: %v", err)
@@ -345,8 +357,16 @@ func TestLocalCluster(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		assertGone(t, pids, nodeDir)
-		if _, err := b.Get(ctx, "itest"); !errors.Is(err, cluster.ErrNotFound) {
-			t.Fatalf("Get of a stopped cluster: %v, want ErrNotFound", err)
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			_, err := b.Get(ctx, "itest")
+			if errors.Is(err, cluster.ErrNotFound) {
+				break
+			}
+			if time.Now().After(deadline) {
+				holders, _ := exec.Command("sh", "-c", "for p in /proc/[0-9]*; do ls -l $p/fd 2>/dev/null | grep -q "+nodeDir+"/.ckslab/supervisor.lock && echo $p $(cat $p/cmdline | tr '\\0' ' '); done").CombinedOutput()
+				t.Fatalf("Get of a stopped cluster: %v, want ErrNotFound; lock holders:\n%s", err, holders)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 		resumed := time.Now()
 		c2, err := b.Up(ctx, cluster.Spec{Name: "itest"}, nil)
