@@ -221,6 +221,9 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 	if err := validName(name); err != nil {
 		return nil, err
 	}
+	if len(spec.Addons) > 0 || spec.NodeImage != "" {
+		return nil, fmt.Errorf("the local backend runs no node images or add-ons (asked for image %q, add-ons %v): use the kind backend for this scenario", spec.NodeImage, spec.Addons)
+	}
 	nodeDir := b.NodeDir(name)
 	if _, err := os.Stat(configFile(nodeDir)); err == nil {
 		return b.resume(ctx, name, nodeDir, progress)
