@@ -92,6 +92,18 @@ func DeleteTracked(ctx context.Context, k *kube.Client, scenarioID string, objs 
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	// Namespaces: do the namespace controller's work now instead of after
+	// its 5 s grace delay; on any doubt the controller still finishes it.
+	for _, t := range targets {
+		if t.rec.Kind == "Namespace" && t.rec.APIVersion == "v1" {
+			wg.Add(1)
+			go func(name string) {
+				defer wg.Done()
+				_, _ = purgeNamespace(ctx, k, name)
+			}(t.rec.Name)
+		}
+	}
+	wg.Wait()
 	return waitGone(ctx, k, targets)
 }
 
