@@ -22,15 +22,18 @@ func (a *app) labRunner(ctx context.Context, allowHost bool) (*runner.Runner, er
 		return nil, err
 	}
 	r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName, Out: a.textEvents(), AllowHostExec: allowHost}
-	name := a.backendName
+	name, fromLab := a.backendName, false
 	if name == "" || name == "auto" {
 		if st, err := r.LoadState(); err == nil && st.Backend != "" {
-			name = st.Backend
+			name, fromLab = st.Backend, true
 		}
 	}
 	b, why, err := backend.Resolve(ctx, name, backend.Options{StateRoot: a.stateRoot()})
 	if err != nil {
 		return nil, err
+	}
+	if fromLab {
+		why = name + " (the running lab's backend)"
 	}
 	if a.backendName == "" || a.backendName == "auto" {
 		fmt.Fprintf(a.ErrOut, "backend %s\n", why)
