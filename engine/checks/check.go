@@ -85,17 +85,19 @@ type compiled struct {
 const PollInterval = 500 * time.Millisecond
 
 // Run evaluates the check, polling until it passes or its timeout elapses.
-func (c *compiled) Run(ctx context.Context, env *Env) Result {
+func (c *compiled) Run(ctx context.Context, env *Env) Result { return c.run(ctx, env, c.timeout) }
+
+func (c *compiled) run(ctx context.Context, env *Env, timeout time.Duration) Result {
 	start := time.Now()
 	r := Result{ID: c.spec.ID, Objective: c.spec.Objective, Weight: c.spec.Weight}
 	if r.Weight <= 0 {
 		r.Weight = 1
 	}
-	deadline := start.Add(c.timeout)
+	deadline := start.Add(timeout)
 	var o outcome
 	for {
 		o = safeRun(ctx, env, c.impl)
-		if o.status == Pass || o.status == Skip || c.timeout == 0 || time.Now().After(deadline) {
+		if o.status == Pass || o.status == Skip || timeout == 0 || time.Now().After(deadline) {
 			break
 		}
 		select {
@@ -106,8 +108,8 @@ func (c *compiled) Run(ctx context.Context, env *Env) Result {
 		}
 		break
 	}
-	if c.timeout > 0 && o.status != Pass && o.status != Skip {
-		o.msg = fmt.Sprintf("%s (still so after waiting %s)", o.msg, c.timeout)
+	if timeout > 0 && o.status != Pass && o.status != Skip {
+		o.msg = fmt.Sprintf("%s (still so after waiting %s)", o.msg, timeout)
 	}
 	r.Status, r.Message, r.Evidence = o.status, o.msg, o.evidence
 	r.Duration = time.Since(start)
@@ -136,6 +138,9 @@ type Suite struct {
 	checks []*compiled
 	// Concurrency bounds parallel checks (default 8).
 	Concurrency int
+	// NoPolling evaluates each check once, ignoring timeouts (validate's
+	// seeded state: nothing is converging, waiting would only cost time).
+	NoPolling bool
 }
 
 // compiler holds the CEL environments shared by a suite.
@@ -244,7 +249,11 @@ func (s *Suite) Run(ctx context.Context, env *Env, onResult func(int, Result)) [
 		go func(i int, c *compiled) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r := c.Run(ctx, env)
+			timeout := c.timeout
+			if s.NoPolling {
+				timeout = 0
+			}
+			r := c.run(ctx, env, timeout)
 			out[i] = r
 			if onResult != nil {
 				mu.Lock()

@@ -123,7 +123,10 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 	if err != nil {
 		return nil, nil, err
 	}
-	if seeded, err = r.runChecks(ctx, s, cl, suite); err != nil {
+	suite.NoPolling = true
+	seeded, err = r.runChecks(ctx, s, cl, suite)
+	suite.NoPolling = false
+	if err != nil {
 		return nil, nil, err
 	}
 	// The fix is tracked too, so the final reset removes what it created.
