@@ -251,14 +251,16 @@ func (b *Backend) resume(ctx context.Context, name, nodeDir string, progress clu
 		return nil, err
 	}
 	started := false
+	var since time.Time
 	if !supervisorRunning(nodeDir) {
 		progress.Report(cluster.Step{ID: "etcd", Title: "Restarting the control plane of " + name})
+		since = time.Now()
 		if err := b.startSupervisor(nodeDir); err != nil {
 			return nil, err
 		}
 		started = true
 	}
-	if err := b.waitReady(ctx, cfg, progress); err != nil {
+	if err := b.waitReady(ctx, cfg, since, progress); err != nil {
 		if started && ctx.Err() != nil {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopGrace+10*time.Second)
 			defer cancel()
@@ -310,10 +312,11 @@ func (b *Backend) create(ctx context.Context, name, nodeDir string, progress clu
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	since := time.Now()
 	if err := b.startSupervisor(nodeDir); err != nil {
 		return nil, err
 	}
-	if err := b.waitReady(ctx, cfg, progress); err != nil {
+	if err := b.waitReady(ctx, cfg, since, progress); err != nil {
 		return nil, fmt.Errorf("start cluster %s: %w", name, err)
 	}
 	return b.clusterFor(cfg), nil
@@ -414,7 +417,9 @@ func (b *Backend) startSupervisor(nodeDir string) error {
 
 // waitReady waits for etcd, kube-apiserver, kube-controller-manager, the
 // kubeadm admin binding and the default ServiceAccount, reporting steps.
-func (b *Backend) waitReady(ctx context.Context, cfg *nodeConfig, progress cluster.ProgressFunc) error {
+// Component status written by a supervisor started before since (one that
+// was killed, whose state file still says "ready") does not count.
+func (b *Backend) waitReady(ctx context.Context, cfg *nodeConfig, since time.Time, progress cluster.ProgressFunc) error {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.readyTimeout)
 	defer cancel()
 	steps := []struct{ id, title string }{
@@ -428,7 +433,7 @@ func (b *Backend) waitReady(ctx context.Context, cfg *nodeConfig, progress clust
 		for {
 			st, _ := readState(cfg.NodeDir)
 			var c *componentStatus
-			if st != nil {
+			if st != nil && !st.StartedAt.Before(since) {
 				c = st.Components[s.id]
 			}
 			if c != nil && c.Ready {

@@ -270,6 +270,15 @@ func manifests(c *nodeConfig) map[string]*corev1.Pod {
 		"--cluster-signing-key-file=/etc/kubernetes/pki/ca.key",
 		"--controllers=*,bootstrapsigner,tokencleaner",
 		"--kubeconfig=/etc/kubernetes/controller-manager.conf",
+		// Not kubeadm defaults (20 and 30): with
+		// --use-service-account-credentials the controller-manager gets or
+		// creates one ServiceAccount per controller (about 3 requests each,
+		// ~140 in all) through this client before it starts any
+		// controller, so the default rate limit alone held every cold start
+		// back by ~5s. Only the controller-manager's own client-side
+		// throttling changes; authn, RBAC and the controllers do not.
+		"--kube-api-burst=200",
+		"--kube-api-qps=100",
 		"--leader-elect=true",
 		"--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt",
 		"--root-ca-file=/etc/kubernetes/pki/ca.crt",

@@ -37,6 +37,9 @@ const (
 	debounce    = 150 * time.Millisecond
 	maxBackoff  = 10 * time.Second
 	logTailSize = 25
+	// kcmStartHold bounds how long the supervisor's first start of
+	// kube-controller-manager waits for kube-apiserver to be ready.
+	kcmStartHold = 20 * time.Second
 	// nodeDirEnv marks every process of a cluster so Down can find
 	// leftovers in /proc even if the supervisor was SIGKILLed.
 	nodeDirEnv = "CKSLAB_NODE_DIR"
@@ -96,6 +99,10 @@ type supervisor struct {
 	state   supervisorState
 	dirty   chan struct{}
 	wg      sync.WaitGroup
+	// started is set after the first resync: only workers created by it
+	// (the cold start of the whole node) hold kube-controller-manager
+	// back until kube-apiserver is ready.
+	started bool
 }
 
 // podWorker owns one component's process; the supervisor hands it the
@@ -108,6 +115,8 @@ type podWorker struct {
 	mu      sync.Mutex
 	desired []byte
 	hash    string
+	// holdForAPI: start only once kube-apiserver is ready (see holdForAPI).
+	holdForAPI bool
 }
 
 func (w *podWorker) latest() ([]byte, string) {
@@ -140,6 +149,9 @@ func (s *supervisor) run(ctx context.Context) error {
 	workerCtx, cancelWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWorkers()
 	s.resync(workerCtx)
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
 	ticker := time.NewTicker(resyncEvery)
 	defer ticker.Stop()
 	var debounceC <-chan time.Time
@@ -226,7 +238,8 @@ func (s *supervisor) resync(ctx context.Context) {
 		w := s.workers[name]
 		if w == nil {
 			wctx, cancel := context.WithCancel(ctx)
-			w = &podWorker{name: name, cancel: cancel, done: make(chan struct{}), notify: make(chan struct{}, 1), desired: data, hash: hash}
+			w = &podWorker{name: name, cancel: cancel, done: make(chan struct{}), notify: make(chan struct{}, 1), desired: data, hash: hash,
+				holdForAPI: !s.started && name == compKCM}
 			s.workers[name] = w
 			s.state.Components[name] = &componentStatus{Name: name, Phase: phaseStarting, ManifestHash: hash, Since: time.Now()}
 			s.wg.Add(1)
@@ -343,6 +356,11 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 		}
 		return true
 	}
+	if w.holdForAPI {
+		if !s.holdForAPI(ctx) {
+			return
+		}
+	}
 	for {
 		data, hash := w.latest()
 		spec, err := parseStaticPod(s.nodeDir, w.name, s.cfg.Binaries, data)
@@ -393,6 +411,33 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 		}
 		backoff = min(backoff*2, maxBackoff)
 	}
+}
+
+// holdForAPI delays the node's first start of kube-controller-manager until
+// kube-apiserver reports ready (at most kcmStartHold, and not at all when
+// there is no kube-apiserver pod). Started together, the controller-manager
+// only competes for CPU with the apiserver's own start and then, its first
+// leader-lease attempt refused, sleeps its 2-4.4s retry period after the
+// API is up; started after, it takes the lease at once. A kubelet has no
+// such ordering; this only changes when the process starts, never what it
+// runs. It returns false if ctx ended.
+func (s *supervisor) holdForAPI(ctx context.Context) bool {
+	deadline := time.Now().Add(kcmStartHold)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		api, present := s.state.Components[compAPI], s.workers[compAPI] != nil
+		ready := api != nil && api.Ready
+		s.mu.Unlock()
+		if ready || !present {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return true
 }
 
 // runOnce runs the process until it exits (returns its exit description),
@@ -505,7 +550,7 @@ func (s *supervisor) logf(format string, args ...any) {
 // probe polls the component's health endpoint, as readinessProbe would.
 func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) {
 	check := s.healthCheck(spec)
-	delay := 200 * time.Millisecond
+	delay := 100 * time.Millisecond
 	for {
 		select {
 		case <-ctx.Done():
@@ -529,7 +574,8 @@ func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) 
 		if ok {
 			delay = 2 * time.Second
 		} else {
-			delay = 250 * time.Millisecond
+			// Poll fast while not ready: Up waits on this.
+			delay = 100 * time.Millisecond
 		}
 	}
 }
