@@ -176,7 +176,7 @@ func lintExpressions(s *v1alpha1.Scenario) []v1alpha1.FieldError {
 // and that inline and file manifests are YAML.
 func lintFiles(s *v1alpha1.Scenario, dir fs.FS) []v1alpha1.FieldError {
 	var out []v1alpha1.FieldError
-	check := func(p, name string) {
+	check := func(p, name string, manifest bool) {
 		if name == "" {
 			return
 		}
@@ -190,7 +190,9 @@ func lintFiles(s *v1alpha1.Scenario, dir fs.FS) []v1alpha1.FieldError {
 			out = append(out, v1alpha1.FieldError{Path: p, Message: fmt.Sprintf("file %q does not exist next to the scenario", name)})
 			return
 		}
-		if strings.HasSuffix(clean, ".yaml") || strings.HasSuffix(clean, ".yml") {
+		// Only applied files must be Kubernetes manifests; a node file may be
+		// any YAML (audit policy, Falco rules...).
+		if manifest && (strings.HasSuffix(clean, ".yaml") || strings.HasSuffix(clean, ".yml")) {
 			if err := validManifest(data); err != nil {
 				out = append(out, v1alpha1.FieldError{Path: p, Message: fmt.Sprintf("file %q: %v", name, err)})
 			}
@@ -203,7 +205,7 @@ func lintFiles(s *v1alpha1.Scenario, dir fs.FS) []v1alpha1.FieldError {
 		for i, op := range list.ops {
 			p := fmt.Sprintf("%s[%d]", list.name, i)
 			if op.Apply != nil {
-				check(p+".apply.file", op.Apply.File)
+				check(p+".apply.file", op.Apply.File, true)
 				if op.Apply.Manifest != "" {
 					if err := validManifest([]byte(op.Apply.Manifest)); err != nil {
 						out = append(out, v1alpha1.FieldError{Path: p + ".apply.manifest", Message: err.Error()})
@@ -211,7 +213,7 @@ func lintFiles(s *v1alpha1.Scenario, dir fs.FS) []v1alpha1.FieldError {
 				}
 			}
 			if op.Node != nil && op.Node.WriteFile != nil {
-				check(p+".node.writeFile.file", op.Node.WriteFile.File)
+				check(p+".node.writeFile.file", op.Node.WriteFile.File, false)
 			}
 		}
 	}

@@ -220,15 +220,19 @@ func (n *node) detect(ctx context.Context) (execMode, string) {
 }
 
 // binds lists [nodeDir source, host target] pairs for the mount namespace:
-// the kubeadm paths plus any lab directory a scenario created under /etc
-// or /opt on the node. Host CA bundles stay the host's.
+// the kubeadm paths, the node's /opt, plus any lab directory a scenario
+// created under /etc on the node. Host CA bundles stay the host's.
 func (n *node) binds() [][2]string {
+	// The node's whole /opt replaces the host's, so a learner's
+	// `mkdir /opt/course/x` lands on the node, never on the host.
+	_ = os.MkdirAll(hostPathOf(n.nodeDir, "/opt"), 0o755)
 	out := [][2]string{
 		{hostPathOf(n.nodeDir, "/etc/kubernetes"), "/etc/kubernetes"},
 		{hostPathOf(n.nodeDir, "/var/lib/etcd"), "/var/lib/etcd"},
 		{hostPathOf(n.nodeDir, "/var/log"), "/var/log"},
+		{hostPathOf(n.nodeDir, "/opt"), "/opt"},
 	}
-	for _, parent := range []string{"/etc", "/opt"} {
+	for _, parent := range []string{"/etc"} {
 		entries, _ := os.ReadDir(hostPathOf(n.nodeDir, parent))
 		for _, e := range entries {
 			name := e.Name()
