@@ -175,7 +175,8 @@ func (r *Runner) Start(ctx context.Context, id string) (*Lab, error) {
 // setup runs the scenario's setup, persisting the tracker after every
 // created object or backed-up file.
 func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluster, k *kube.Client) (*LabState, error) {
-	st := &LabState{Scenario: s.ID, Cluster: cl.Name, Backend: cl.Backend, Kubeconfig: cl.Kubeconfig, Started: time.Now().UTC()}
+	st := &LabState{Scenario: s.ID, Cluster: cl.Name, Backend: cl.Backend, Kubeconfig: cl.Kubeconfig,
+		ClusterID: clusterID(cl.Kubeconfig), Started: time.Now().UTC()}
 	if err := r.saveState(st); err != nil {
 		return nil, err
 	}
@@ -397,6 +398,13 @@ func (r *Runner) resetPrevious(ctx context.Context, cl *cluster.Cluster, k *kube
 }
 
 func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k *kube.Client) error {
+	if st.ClusterID != "" && st.ClusterID != clusterID(cl.Kubeconfig) {
+		// The cluster was recreated since this lab started: its objects died
+		// with the old cluster, and restoring its node-file backups would
+		// write the old cluster's ports and certificates into the new one.
+		r.emit(Event{Kind: StepLine, Step: "reset", Line: "the previous lab (" + st.Scenario + ") ran on an earlier cluster of this name; discarding its state"})
+		return r.removeState()
+	}
 	return r.step("reset", "Resetting "+st.Scenario, func() error {
 		// Objects first while the API server still runs the lab's config
 		// (it may be the only one able to read them); if it is down (the

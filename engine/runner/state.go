@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,17 +11,23 @@ import (
 	"path/filepath"
 	"time"
 
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/ckslab/ckslab/engine/ops"
 )
 
 // LabState is the current lab of one cluster, kept on disk so every
 // command (check, hint, reset) and a crash in the middle of setup see it.
 type LabState struct {
-	Scenario   string    `json:"scenario"`
-	Cluster    string    `json:"cluster"`
-	Backend    string    `json:"backend"`
-	Kubeconfig string    `json:"kubeconfig"`
-	Started    time.Time `json:"started"`
+	Scenario   string `json:"scenario"`
+	Cluster    string `json:"cluster"`
+	Backend    string `json:"backend"`
+	Kubeconfig string `json:"kubeconfig"`
+	// ClusterID fingerprints the cluster's CA: a lab recorded on a cluster
+	// that was since deleted and recreated must not have its node-file
+	// backups (ports, certificates of the old cluster) restored.
+	ClusterID string    `json:"clusterID,omitempty"`
+	Started   time.Time `json:"started"`
 	// SetupDone is false while setup is still running (or crashed).
 	SetupDone bool `json:"setupDone"`
 	// HintsUsed are the hint indexes revealed; Penalty their total penalty.
@@ -92,4 +100,33 @@ func (r *Runner) removeState() error {
 		return fmt.Errorf("remove lab state: %w", err)
 	}
 	return nil
+}
+
+// clusterID fingerprints the CA in a kubeconfig; it changes whenever the
+// cluster is recreated and needs no API server (the learner may have broken
+// it), so reset can tell "my cluster" from "a new cluster with that name".
+func clusterID(kubeconfig string) string {
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		return ""
+	}
+	ctx, ok := cfg.Contexts[cfg.CurrentContext]
+	if !ok {
+		return ""
+	}
+	c, ok := cfg.Clusters[ctx.Cluster]
+	if !ok {
+		return ""
+	}
+	ca := c.CertificateAuthorityData
+	if len(ca) == 0 && c.CertificateAuthority != "" {
+		if ca, err = os.ReadFile(c.CertificateAuthority); err != nil {
+			return ""
+		}
+	}
+	if len(ca) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(ca)
+	return hex.EncodeToString(sum[:8])
 }
