@@ -45,11 +45,14 @@ type app struct {
 	streams
 	// flags
 	scenarioDirs []string
-	backendName  string
-	clusterName  string
-	stateDir     string
-	noColor      bool
-	yes          bool
+	// packDirs are pack directories named on the command line (validate
+	// PATH): loaded as untrusted packs, ids namespaced on collision.
+	packDirs    []string
+	backendName string
+	clusterName string
+	stateDir    string
+	noColor     bool
+	yes         bool
 
 	catalogOnce sync.Once
 	catalog     *load.Catalog
@@ -64,6 +67,15 @@ func (a *app) loadCatalog() (*load.Catalog, error) {
 		sources := []load.Source{{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}}
 		for _, d := range a.scenarioDirs {
 			sources = append(sources, load.DirSource(d))
+		}
+		for _, d := range a.packDirs {
+			src := load.DirSource(d)
+			src.Kind, src.Trusted = "pack", false
+			src.Name = filepath.Base(filepath.Clean(d))
+			if abs, err := filepath.Abs(d); err == nil {
+				src.Name = filepath.Base(abs)
+			}
+			sources = append(sources, src)
 		}
 		packSources, err := a.packSources()
 		if err != nil {

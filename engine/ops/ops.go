@@ -164,12 +164,12 @@ func applyOne(ctx context.Context, env *Env, obj *unstructured.Unstructured, ns 
 		}
 		cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 		switch {
-		case apierrors.IsNotFound(err) || (err == nil && cur.GetLabels()[ScenarioLabel] == env.ScenarioID):
+		case apierrors.IsNotFound(err) || (err == nil && cur.GetLabels()[ScenarioLabel] == LabelValue(env.ScenarioID)):
 			labels := obj.GetLabels()
 			if labels == nil {
 				labels = map[string]string{}
 			}
-			labels[ScenarioLabel] = env.ScenarioID
+			labels[ScenarioLabel] = LabelValue(env.ScenarioID)
 			obj.SetLabels(labels)
 			if err := env.Tracker.addObject(ObjectRecord{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: objNS, Name: obj.GetName()}); err != nil {
 				return fmt.Errorf("record %s for reset: %w", kube.Describe(obj), err)
@@ -415,7 +415,7 @@ func impersonate(ctx context.Context, env *Env, im *v1alpha1.ImpersonateOp) erro
 			err = ri.Delete(ctx, r.Name, metav1.DeleteOptions{})
 		case "create":
 			obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": r.APIVersion, "kind": r.Kind,
-				"metadata": map[string]any{"name": r.Name, "labels": map[string]any{ScenarioLabel: env.ScenarioID}}}}
+				"metadata": map[string]any{"name": r.Name, "labels": map[string]any{ScenarioLabel: LabelValue(env.ScenarioID)}}}}
 			_, err = ri.Create(ctx, obj, metav1.CreateOptions{})
 			if err == nil {
 				ns := ""

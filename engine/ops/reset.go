@@ -61,7 +61,7 @@ func DeleteTracked(ctx context.Context, k *kube.Client, scenarioID string, objs 
 				continue
 			}
 			var lister dynamic.NamespaceableResourceInterface = k.Dynamic.Resource(m.Resource)
-			l, err := lister.List(ctx, metav1.ListOptions{LabelSelector: ScenarioLabel + "=" + scenarioID})
+			l, err := lister.List(ctx, metav1.ListOptions{LabelSelector: ScenarioLabel + "=" + LabelValue(scenarioID)})
 			if err != nil {
 				if kube.IsUnreachable(err) {
 					return kube.Explain(k.Config.Host, err)

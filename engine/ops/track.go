@@ -2,12 +2,17 @@ package ops
 
 import (
 	"io/fs"
+	"strings"
 	"sync"
 )
 
 // ScenarioLabel marks every object setup (or a solution under validate)
 // created, so reset can find it even if the lab state file is lost.
 const ScenarioLabel = "ckslab.dev/scenario"
+
+// LabelValue is a scenario id as a label value: pack ids are namespaced
+// "<pack>/<id>" and '/' is not allowed in label values.
+func LabelValue(scenarioID string) string { return strings.ReplaceAll(scenarioID, "/", ".") }
 
 // ObjectRecord is one object an operation created.
 type ObjectRecord struct {
