@@ -453,7 +453,9 @@ func parseMode(s string) (uint32, error) {
 }
 
 // CheckTypes lists the check type field names.
-func CheckTypes() []string { return jsonNames(reflect.TypeOf(Check{}), "id", "objective", "weight", "timeout") }
+func CheckTypes() []string {
+	return jsonNames(reflect.TypeOf(Check{}), "id", "objective", "weight", "timeout")
+}
 
 // OperationTypes lists the operation field names.
 func OperationTypes() []string { return jsonNames(reflect.TypeOf(Operation{})) }
