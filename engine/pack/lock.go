@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ckslab/ckslab/engine/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -89,27 +90,7 @@ func (m *Manager) writeLock(l *Lock) error {
 		return err
 	}
 	data = append(data, '\n')
-	f, err := os.CreateTemp(m.StateRoot, ".packs.lock.json-")
-	if err != nil {
-		return fmt.Errorf("write lock file: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write lock file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write lock file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write lock file: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return fmt.Errorf("write lock file: %w", err)
-	}
-	if err := os.Rename(tmp, m.lockPath()); err != nil {
+	if err := fsutil.WriteFileAtomic(m.lockPath(), data, 0o644); err != nil {
 		return fmt.Errorf("write lock file: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ckslab/ckslab/engine/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -159,27 +160,7 @@ func (s *Store) save(d *Data) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.Path), ".progress-*.json")
-	if err != nil {
-		return fmt.Errorf("save progress: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save progress: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save progress: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save progress: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save progress: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.Path); err != nil {
+	if err := fsutil.WriteFileAtomic(s.Path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save progress: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ckslab/ckslab/engine/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,24 +73,7 @@ func (r *Runner) saveState(s *LabState) error {
 	if err != nil {
 		return fmt.Errorf("save lab state: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".lab-*.json")
-	if err != nil {
-		return fmt.Errorf("save lab state: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("save lab state: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("save lab state: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save lab state: %w", err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err := fsutil.WriteFileAtomic(p, b, 0o600); err != nil {
 		return fmt.Errorf("save lab state: %w", err)
 	}
 	return nil
