@@ -30,12 +30,12 @@ func Names() []string { return []string{"auto", "kind", "local"} }
 // chosen: "kind" or "local" forced; "auto" (or "") picks kind when Docker
 // or podman answers, else local.
 func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, string, error) {
+	probe := o.Probe
+	if probe == nil {
+		probe = DetectEngine
+	}
 	switch name {
 	case "", "auto":
-		probe := o.Probe
-		if probe == nil {
-			probe = DetectEngine
-		}
 		if eng := probe(ctx); eng != "" {
 			b, err := newKind(o, eng)
 			return b, "kind (auto: the " + eng + " daemon answers)", err
@@ -43,7 +43,13 @@ func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, stri
 		b, err := newLocal()
 		return b, "local (auto: no Docker or podman daemon answers; pods will not run)", err
 	case "kind":
-		b, err := newKind(o, "")
+		// Say what is missing now rather than let every scenario be refused
+		// for lacking capabilities a daemon-less kind backend cannot report.
+		eng := probe(ctx)
+		if eng == "" {
+			return nil, "", fmt.Errorf("the kind backend needs a container engine, but no Docker or podman daemon answers (see `ckslab doctor`); use --backend local for API and control-plane labs")
+		}
+		b, err := newKind(o, eng)
 		return b, "kind (forced)", err
 	case "local":
 		b, err := newLocal()

@@ -19,7 +19,8 @@ func TestResolve(t *testing.T) {
 		{"empty means auto", "", none, "local", false},
 		{"auto with docker", "auto", docker, "kind", false},
 		{"forced local", "local", docker, "local", false},
-		{"forced kind", "kind", none, "kind", false},
+		{"forced kind with docker", "kind", docker, "kind", false},
+		{"forced kind without an engine says so", "kind", none, "", true},
 		{"unknown", "vagrant", none, "", true},
 	}
 	for _, tt := range tests {
