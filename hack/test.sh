@@ -9,6 +9,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "Kubernetes binaries for the local backend"
 BIN_DIR="$(hack/build-k8s-binaries.sh | tail -n1)"
 export CKSLAB_BIN_DIR="$BIN_DIR"
+# With the binaries guaranteed, a control plane that fails to start fails
+# the tests instead of skipping them.
+export CKSLAB_REQUIRE_CLUSTER=1
 command -v kubectl >/dev/null || { echo "kubectl not on PATH; using the cached build"; export PATH="$BIN_DIR:$PATH"; }
 
 step "gofmt + go vet + scenario lint"

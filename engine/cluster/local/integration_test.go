@@ -59,6 +59,9 @@ func integrationBackend(tb testing.TB) *Backend {
 		tb.Fatal(err)
 	}
 	if _, err := newResolver(&b.opts).Resolve(context.Background()); err != nil {
+		if os.Getenv("CKSLAB_REQUIRE_CLUSTER") != "" {
+			tb.Fatalf("local control-plane binaries not available (CKSLAB_REQUIRE_CLUSTER is set): %v", err)
+		}
 		tb.Skipf("local control-plane binaries not available, skipping integration test: %v", err)
 	}
 	return b

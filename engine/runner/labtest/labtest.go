@@ -30,13 +30,22 @@ type Lab struct {
 	name string
 }
 
-// Need skips the test when there is no cluster.
+// RequireEnv, when set (hack/test.sh sets it), turns "no cluster" from a
+// skip into a failure.
+const RequireEnv = "CKSLAB_REQUIRE_CLUSTER"
+
+// Need skips the test when there is no cluster (fails under RequireEnv).
 func (l *Lab) Need(tb testing.TB) *cluster.Cluster {
 	tb.Helper()
 	if l == nil || l.Cluster == nil {
 		reason := "no local cluster"
 		if l != nil && l.Skip != "" {
 			reason = l.Skip
+		}
+		if os.Getenv(RequireEnv) != "" {
+			// make test guarantees the binaries: a cluster that does not
+			// start is a failure there, never a silently skipped test.
+			tb.Fatalf("%s (%s is set)", reason, RequireEnv)
 		}
 		tb.Skip(reason)
 	}
