@@ -142,8 +142,19 @@ func apply(ctx context.Context, env *Env, a *v1alpha1.ApplyOp) error {
 	if err != nil {
 		return fmt.Errorf("decode manifest: %w", err)
 	}
+	var namespaces []string
 	for _, obj := range objs {
 		if err := applyOne(ctx, env, obj, a.Namespace); err != nil {
+			return err
+		}
+		if obj.GetKind() == "Namespace" && obj.GetAPIVersion() == "v1" {
+			namespaces = append(namespaces, obj.GetName())
+		}
+	}
+	// A namespace is only usable for pods once its default ServiceAccount
+	// exists; wait here so later steps and checks never race the controller.
+	for _, ns := range namespaces {
+		if err := waitDefaultServiceAccount(ctx, env.Kube, ns); err != nil {
 			return err
 		}
 	}
