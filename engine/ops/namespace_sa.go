@@ -12,8 +12,12 @@ import (
 	"github.com/ckslab/ckslab/engine/kube"
 )
 
-// defaultSATimeout bounds the wait for a new namespace's default ServiceAccount.
-const defaultSATimeout = 45 * time.Second
+// defaultSATimeout bounds the wait for a new namespace's default
+// ServiceAccount. The wait is best effort: a controller-manager that is
+// itself restarting (it exits when it loses its lease while a reset restarts
+// the API server) creates the ServiceAccount later, and scenarios that create
+// no pods do not need it at all.
+const defaultSATimeout = 20 * time.Second
 
 // waitDefaultServiceAccount waits until the controller-manager has created
 // the "default" ServiceAccount of a namespace setup just created: pods (and

@@ -155,7 +155,12 @@ func apply(ctx context.Context, env *Env, a *v1alpha1.ApplyOp) error {
 	// exists; wait here so later steps and checks never race the controller.
 	for _, ns := range namespaces {
 		if err := waitDefaultServiceAccount(ctx, env.Kube, ns); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if env.Log != nil {
+				env.Log("warning: " + err.Error() + "; continuing")
+			}
 		}
 	}
 	return nil
