@@ -135,21 +135,26 @@ func suiteOf(name string, results []checks.Result) junitSuite {
 	for _, r := range results {
 		c := junitCase{Name: r.ID + ": " + r.Objective, Classname: "ckslab." + name, Time: r.Duration.Seconds()}
 		s.Time += r.Duration.Seconds()
-		m := &junitMessage{Message: r.Message, Body: strings.Join(r.Evidence, "\n")}
-		switch r.Status {
-		case checks.Fail:
-			c.Failure = m
-			s.Failures++
-		case checks.Error:
-			c.Error = m
-			s.Errors++
-		case checks.Skip:
-			c.Skipped = m
-			s.Skipped++
-		}
-		s.Cases = append(s.Cases, c)
+		s.add(c, string(r.Status), &junitMessage{Message: r.Message, Body: strings.Join(r.Evidence, "\n")})
 	}
 	return s
+}
+
+// add appends a case with its outcome ("fail", "error", "skip"; anything
+// else passes) and keeps the suite's counters in step.
+func (s *junitSuite) add(c junitCase, outcome string, m *junitMessage) {
+	switch outcome {
+	case "fail":
+		c.Failure = m
+		s.Failures++
+	case "error":
+		c.Error = m
+		s.Errors++
+	case "skip":
+		c.Skipped = m
+		s.Skipped++
+	}
+	s.Cases = append(s.Cases, c)
 }
 
 func writeJUnit(w io.Writer, suites []junitSuite) error {

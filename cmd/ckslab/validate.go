@@ -135,19 +135,7 @@ func validateSuites(results []runner.ValidateResult) []junitSuite {
 	for _, r := range results {
 		c := junitCase{Name: r.ID, Classname: "ckslab.validate", Time: r.Duration.Seconds()}
 		s.Time += r.Duration.Seconds()
-		m := &junitMessage{Message: r.Reason}
-		switch r.Verdict {
-		case runner.VerdictFail:
-			c.Failure = m
-			s.Failures++
-		case runner.VerdictError:
-			c.Error = m
-			s.Errors++
-		case runner.VerdictSkip:
-			c.Skipped = m
-			s.Skipped++
-		}
-		s.Cases = append(s.Cases, c)
+		s.add(c, string(r.Verdict), &junitMessage{Message: r.Reason})
 	}
 	return []junitSuite{s}
 }
