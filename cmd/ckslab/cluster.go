@@ -38,6 +38,9 @@ func (a *app) textProgress() cluster.ProgressFunc {
 				d = fmt.Sprintf(" (%.1fs)", time.Since(t).Seconds())
 			}
 			fmt.Fprintf(a.ErrOut, "  ✔ %s%s\n", s.Title, d)
+			if s.Line != "" {
+				fmt.Fprintf(a.ErrOut, "      %s\n", s.Line)
+			}
 		case s.Line != "":
 			// step detail lines are noisy in plain output; keep the step titles
 		default:

@@ -54,6 +54,11 @@ type options struct {
 	readyTimeout           time.Duration
 	supervisor             SupervisorCommand
 	getenv                 func(string) string
+	// templates enables bootstrap templates (template.go), stored under
+	// templateRoot (default <cache>/templates).
+	templates    bool
+	templateSet  bool
+	templateRoot string
 }
 
 // Option configures a Backend; options may fail validation.
@@ -115,6 +120,19 @@ func WithSupervisorCommand(c SupervisorCommand) Option {
 	return func(o *options) error { o.supervisor = c; return nil }
 }
 
+// WithBootstrapTemplates turns bootstrap templates on or off and, when dir
+// is not empty, stores them there instead of <cache>/templates. They are on
+// by default unless CKSLAB_BOOTSTRAP_TEMPLATE is 0, false or off.
+func WithBootstrapTemplates(enabled bool, dir string) Option {
+	return func(o *options) error {
+		o.templates, o.templateSet = enabled, true
+		if dir != "" {
+			o.templateRoot = dir
+		}
+		return nil
+	}
+}
+
 // WithGetenv replaces os.Getenv for binary resolution (tests).
 func WithGetenv(f func(string) string) Option {
 	return func(o *options) error { o.getenv = f; return nil }
@@ -158,6 +176,16 @@ func New(opts ...Option) (*Backend, error) {
 		if o.stateRoot == "" {
 			o.stateRoot = filepath.Join(uc, "ckslab", "local")
 		}
+	}
+	if !o.templateSet {
+		switch strings.ToLower(o.getenv("CKSLAB_BOOTSTRAP_TEMPLATE")) {
+		case "0", "false", "off", "no":
+		default:
+			o.templates = true
+		}
+	}
+	if o.templateRoot == "" {
+		o.templateRoot = filepath.Join(o.cacheRoot, "templates")
 	}
 	if o.supervisor == nil {
 		exe, err := os.Executable()
@@ -309,6 +337,23 @@ func (b *Backend) create(ctx context.Context, name, nodeDir string, progress clu
 	if err != nil {
 		return nil, err
 	}
+	if b.opts.templates {
+		progress.Report(cluster.Step{ID: "template", Title: "Bootstrap template"})
+		var line string
+		cfg.BootstrapTemplate = b.restoreTemplate(cfg, func(s string) { line = s })
+		title := "Bootstrap template " + cfg.BootstrapTemplate + " restored into etcd"
+		switch {
+		case cfg.BootstrapTemplate != "":
+		case line == "":
+			title = "No bootstrap template yet: bootstrapping cold, then saving one for the next cluster"
+		default:
+			title = "Bootstrap template unusable: bootstrapping cold"
+		}
+		progress.Report(cluster.Step{ID: "template", Title: title, Line: line, Done: true})
+		if err := writeNodeConfig(cfg); err != nil {
+			return nil, err
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -318,6 +363,16 @@ func (b *Backend) create(ctx context.Context, name, nodeDir string, progress clu
 	}
 	if err := b.waitReady(ctx, cfg, since, progress); err != nil {
 		return nil, fmt.Errorf("start cluster %s: %w", name, err)
+	}
+	if b.opts.templates && cfg.BootstrapTemplate == "" {
+		// One real cold bootstrap per version feeds every later Up.
+		title := "Saving a bootstrap template for the next cluster"
+		progress.Report(cluster.Step{ID: "template-save", Title: title})
+		var line string
+		if err := b.saveTemplate(ctx, cfg); err != nil {
+			title, line = "Bootstrap template not saved (the next cluster bootstraps cold too)", err.Error()
+		}
+		progress.Report(cluster.Step{ID: "template-save", Title: title, Line: line, Done: true})
 	}
 	return b.clusterFor(cfg), nil
 }
@@ -453,15 +508,17 @@ func (b *Backend) waitReady(ctx context.Context, cfg *nodeConfig, since time.Tim
 				err := fmt.Errorf("waiting for %s: %w%s", s.id, ctx.Err(), describe(c))
 				progress.Report(cluster.Step{ID: s.id, Title: s.title, Done: true, Err: err})
 				return err
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(25 * time.Millisecond):
 			}
 		}
 	}
-	progress.Report(cluster.Step{ID: "ready", Title: "Waiting for the default ServiceAccount"})
+	progress.Report(cluster.Step{ID: "ready", Title: readyTitle})
 	err := waitAPIObjects(ctx, cfg.NodeDir)
-	progress.Report(cluster.Step{ID: "ready", Title: "Waiting for the default ServiceAccount", Done: true, Err: err})
+	progress.Report(cluster.Step{ID: "ready", Title: readyTitle, Done: true, Err: err})
 	return err
 }
+
+const readyTitle = "Waiting for the controllers (default ServiceAccount, kube-root-ca.crt)"
 
 func describe(c *componentStatus) string {
 	if c == nil {
@@ -485,6 +542,10 @@ func waitAPIObjects(ctx context.Context, nodeDir string) error {
 	if err != nil {
 		return fmt.Errorf("load super-admin kubeconfig: %w", err)
 	}
+	caPEM, err := os.ReadFile(hostPathOf(nodeDir, pkiPath+"/ca.crt"))
+	if err != nil {
+		return fmt.Errorf("read cluster CA: %w", err)
+	}
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return err
@@ -505,18 +566,36 @@ func waitAPIObjects(ctx context.Context, nodeDir string) error {
 			}
 		}
 		if crb == nil {
-			_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-			if err == nil {
+			lastErr = controllersRunning(ctx, cs, caPEM)
+			if lastErr == nil {
 				return nil
 			}
-			lastErr = err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for the default ServiceAccount in namespace default: %w (last error: %v)", ctx.Err(), lastErr)
+			return fmt.Errorf("waiting for kube-controller-manager (default ServiceAccount and kube-root-ca.crt in namespace default): %w (last error: %v)", ctx.Err(), lastErr)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// controllersRunning reports whether kube-controller-manager has done its
+// first work for this cluster: the default ServiceAccount exists and the
+// root CA publisher has written this cluster's CA into kube-root-ca.crt
+// (a cluster restored from a bootstrap template starts with the
+// template's, so only the controller-manager leading now can fix it).
+func controllersRunning(ctx context.Context, cs kubernetes.Interface, caPEM []byte) error {
+	if _, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{}); err != nil {
+		return err
+	}
+	cm, err := cs.CoreV1().ConfigMaps("default").Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(cm.Data["ca.crt"]) != strings.TrimSpace(string(caPEM)) {
+		return errors.New("configmap default/kube-root-ca.crt does not hold this cluster's CA yet")
+	}
+	return nil
 }
 
 func lastLinesOfFile(path string, n int) string {
@@ -657,7 +736,8 @@ func (b *Backend) Status(ctx context.Context, name string) (*cluster.Status, err
 		name = defaultClusterName
 	}
 	nodeDir := b.NodeDir(name)
-	if _, err := readNodeConfig(nodeDir); err != nil {
+	cfg, err := readNodeConfig(nodeDir)
+	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("local cluster %s: %w", name, cluster.ErrNotFound)
 		}
@@ -672,6 +752,10 @@ func (b *Backend) Status(ctx context.Context, name string) (*cluster.Status, err
 			"No kubelet, container runtime or scheduler: pods are admitted by the API but never run.",
 			"Node files live in " + nodeDir + "; component logs in /var/log/pods/<component>.log on the node.",
 		},
+	}
+	if cfg.BootstrapTemplate != "" {
+		st.Notes = append(st.Notes, "etcd started from bootstrap template "+cfg.BootstrapTemplate+
+			" (the keyspace of a fresh cluster of this version; certificates and keys are this cluster's own). CKSLAB_BOOTSTRAP_TEMPLATE=0 bootstraps cold.")
 	}
 	if nsMode := detectNamespaceMode(ctx); nsMode != "" {
 		st.Notes = append(st.Notes, nsMode)

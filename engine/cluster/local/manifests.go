@@ -50,6 +50,9 @@ type nodeConfig struct {
 	EtcdMetricsPort   int       `json:"etcdMetricsPort"`
 	ControllerPort    int       `json:"controllerManagerPort"`
 	CreatedAt         time.Time `json:"createdAt"`
+	// BootstrapTemplate is the key of the template etcd was restored from
+	// ("" when it bootstrapped cold).
+	BootstrapTemplate string `json:"bootstrapTemplate,omitempty"`
 }
 
 // Paths of ckslab's bookkeeping files for a node dir.

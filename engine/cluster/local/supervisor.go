@@ -24,6 +24,9 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/gofrs/flock"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -299,7 +302,8 @@ func (s *supervisor) markDirty() {
 	}
 }
 
-// stateWriter coalesces state changes into at most a few writes a second.
+// stateWriter coalesces state changes into at most 20 writes a second
+// (component logs mark the state dirty constantly while they start).
 func (s *supervisor) stateWriter(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	for {
@@ -311,7 +315,7 @@ func (s *supervisor) stateWriter(ctx context.Context, done chan<- struct{}) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond):
 			}
 		}
 	}
@@ -428,7 +432,11 @@ func (s *supervisor) holdForAPI(ctx context.Context) bool {
 		api, present := s.state.Components[compAPI], s.workers[compAPI] != nil
 		ready := api != nil && api.Ready
 		s.mu.Unlock()
-		if ready || !present {
+		if ready {
+			s.releaseDeadLeaderLease(ctx)
+			return true
+		}
+		if !present {
 			return true
 		}
 		select {
@@ -438,6 +446,34 @@ func (s *supervisor) holdForAPI(ctx context.Context) bool {
 		}
 	}
 	return true
+}
+
+// releaseDeadLeaderLease deletes kube-controller-manager's leader lease
+// before this supervisor first starts it. No controller-manager of this node
+// runs then (the supervisor owns the only one and takes it down when it
+// exits), so a lease can only have been left by a process that is gone: the
+// one before a reboot, or the one that bootstrapped a template this cluster
+// was restored from. Left in place, the new controller-manager would sit
+// out the old holder's 15 s lease before running any controller.
+func (s *supervisor) releaseDeadLeaderLease(ctx context.Context) {
+	rc, err := clientcmd.BuildConfigFromFlags("", internalPath(s.nodeDir, "super-admin.kubeconfig"))
+	if err != nil {
+		s.logf("kube-controller-manager lease: %v", err)
+		return
+	}
+	rc.Timeout = 5 * time.Second
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		s.logf("kube-controller-manager lease: %v", err)
+		return
+	}
+	err = cs.CoordinationV1().Leases(metav1.NamespaceSystem).Delete(ctx, compKCM, metav1.DeleteOptions{})
+	switch {
+	case err == nil:
+		s.logf("kube-controller-manager: released the leader lease of a controller-manager that no longer runs")
+	case !apierrors.IsNotFound(err):
+		s.logf("kube-controller-manager lease: %v", err)
+	}
 }
 
 // runOnce runs the process until it exits (returns its exit description),
@@ -550,7 +586,7 @@ func (s *supervisor) logf(format string, args ...any) {
 // probe polls the component's health endpoint, as readinessProbe would.
 func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) {
 	check := s.healthCheck(spec)
-	delay := 100 * time.Millisecond
+	delay := 50 * time.Millisecond
 	for {
 		select {
 		case <-ctx.Done():
@@ -575,7 +611,7 @@ func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) 
 			delay = 2 * time.Second
 		} else {
 			// Poll fast while not ready: Up waits on this.
-			delay = 100 * time.Millisecond
+			delay = 50 * time.Millisecond
 		}
 	}
 }
