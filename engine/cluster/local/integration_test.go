@@ -159,6 +159,26 @@ func TestLocalCluster(t *testing.T) {
 		if err != nil || string(body) != "ok" {
 			t.Fatalf("/readyz = %q, %v", body, err)
 		}
+		// The processes read like a kubeadm node's in `ps`: manifest name,
+		// and exam paths when they run in the node's mount namespace.
+		st, err := readState(nodeDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", st.Components[compAPI].PID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+		wantCA := "--client-ca-file=" + filepath.Join(nodeDir, "etc/kubernetes/pki/ca.crt")
+		if mode, note := newNode(nodeDir).detect(ctx); mode != modeFallback {
+			wantCA = "--client-ca-file=/etc/kubernetes/pki/ca.crt"
+		} else {
+			t.Logf("components run on the host: %s", note)
+		}
+		if argv[0] != "kube-apiserver" || !slices.Contains(argv, wantCA) {
+			t.Errorf("kube-apiserver process argv %q, want argv[0] kube-apiserver and %s", argv, wantCA)
+		}
 		for _, f := range []string{c.Kubeconfig, filepath.Join(nodeDir, "etc/kubernetes/admin.conf"), filepath.Join(nodeDir, "etc/kubernetes/pki/ca.key")} {
 			fi, err := os.Stat(f)
 			if err != nil || fi.Mode().Perm() != 0o600 {

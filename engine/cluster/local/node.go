@@ -260,9 +260,19 @@ func (n *node) command(ctx context.Context, argv []string) (*exec.Cmd, execMode,
 		cmd.Env = append(env, "KUBECONFIG="+hostPathOf(n.nodeDir, "/etc/kubernetes/admin.conf"))
 		return cmd, mode, nil
 	}
+	cmd := exec.CommandContext(ctx, "unshare", unshareArgs(mode, n.binds(), argv)...)
+	cmd.Env = append(env, "KUBECONFIG=/etc/kubernetes/admin.conf")
+	return cmd, mode, nil
+}
+
+// unshareArgs are unshare(1)'s arguments to run argv in a new mount and UTS
+// namespace with binds ([source, target] pairs) mounted and the hostname
+// set to the node's. argv[0] is looked up in the command's PATH and keeps
+// its name, as a container's process does.
+func unshareArgs(mode execMode, binds [][2]string, argv []string) []string {
 	var script strings.Builder
 	script.WriteString("set -e\n")
-	for _, b := range n.binds() {
+	for _, b := range binds {
 		if _, err := os.Stat(b[0]); err != nil {
 			continue
 		}
@@ -276,10 +286,18 @@ func (n *node) command(ctx context.Context, argv []string) (*exec.Cmd, execMode,
 		args = append([]string{"--user", "--map-root-user"}, args...)
 	}
 	args = append(args, "--", "/bin/sh", "-c", script.String(), "sh")
-	args = append(args, argv...)
-	cmd := exec.CommandContext(ctx, "unshare", args...)
-	cmd.Env = append(env, "KUBECONFIG=/etc/kubernetes/admin.conf")
-	return cmd, mode, nil
+	return append(args, argv...)
+}
+
+// bindTargets are the node-view paths binds mount over.
+func bindTargets(binds [][2]string) []string {
+	out := make([]string, 0, len(binds))
+	for _, b := range binds {
+		if _, err := os.Stat(b[0]); err == nil {
+			out = append(out, b[1])
+		}
+	}
+	return out
 }
 
 // Exec implements cluster.Node.

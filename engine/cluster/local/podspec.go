@@ -85,6 +85,46 @@ func (m *pathMapper) mapArg(a string) string {
 	return a
 }
 
+// nodeViewArgs rewrites argv[1:] for a process that runs in the node's
+// mount namespace (the `ckslab ssh controlplane` view, where roots are
+// mounted from the node dir): a path keeps its exam spelling when the node
+// view resolves it to the same file the pod's volumes do, which is the
+// kubeadm convention of hostPath == mountPath; any other path (a volume
+// mounted elsewhere, a file no volume covers) is mapped as for a host
+// process, so the process opens exactly the same files either way and
+// `ps` on the node shows --client-ca-file=/etc/kubernetes/pki/ca.crt.
+func (s *launchSpec) nodeViewArgs(roots []string) []string {
+	m := s.mapper
+	keep := func(p string) bool {
+		clean := path.Clean(p)
+		if m.mapPath(clean) != hostPathOf(m.nodeDir, clean) {
+			return false
+		}
+		for _, r := range roots {
+			if clean == r || strings.HasPrefix(clean, strings.TrimSuffix(r, "/")+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	out := make([]string, 0, len(s.argv)-1)
+	for _, a := range s.argv[1:] {
+		switch {
+		case strings.HasPrefix(a, "/") && keep(a):
+			out = append(out, a)
+		case strings.HasPrefix(a, "-"):
+			if _, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(v, "/") && keep(v) {
+				out = append(out, a)
+				continue
+			}
+			out = append(out, m.mapArg(a))
+		default:
+			out = append(out, m.mapArg(a))
+		}
+	}
+	return out
+}
+
 // parseStaticPod decodes and validates a manifest the way the kubelet's
 // static pod source does, then plans the host process.
 func parseStaticPod(nodeDir, component string, bins Binaries, data []byte) (*launchSpec, error) {

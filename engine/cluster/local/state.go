@@ -31,7 +31,8 @@ type componentStatus struct {
 	Ready        bool   `json:"ready"`
 	PID          int    `json:"pid,omitempty"`
 	// Args is the command line as the container sees it (exam paths);
-	// HostArgs is what the host process got after path mapping.
+	// HostArgs is what the binary actually got: node-dir paths on the host,
+	// exam paths where it runs in the node's mount namespace.
 	Args      []string  `json:"args,omitempty"`
 	HostArgs  []string  `json:"hostArgs,omitempty"`
 	Restarts  int       `json:"restarts"`

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -89,6 +90,14 @@ func RunSupervisor(ctx context.Context, nodeDir string) error {
 		dirty: make(chan struct{}, 1),
 	}
 	s.probeTLS = s.loadProbeTLS()
+	// Components run in the node's mount namespace where one can be made,
+	// so their command lines read as on a kubeadm node.
+	s.node = newNode(nodeDir)
+	var note string
+	s.nsMode, note = s.node.detect(ctx)
+	if s.nsMode == modeFallback {
+		s.logf("components run on the host with node-dir paths in their flags: %s", note)
+	}
 	return s.run(ctx)
 }
 
@@ -96,6 +105,8 @@ type supervisor struct {
 	nodeDir  string
 	cfg      *nodeConfig
 	probeTLS *tls.Config
+	node     *node
+	nsMode   execMode
 
 	mu      sync.Mutex
 	workers map[string]*podWorker
@@ -476,6 +487,31 @@ func (s *supervisor) releaseDeadLeaderLease(ctx context.Context) {
 	}
 }
 
+// command builds the component's process and returns the arguments its
+// binary gets. In the node's mount namespace the binary is run by its
+// manifest name through PATH and keeps exam paths in its flags (see
+// nodeViewArgs); on the host it gets node-dir paths.
+func (s *supervisor) command(spec *launchSpec) (*exec.Cmd, []string) {
+	env := append(append([]string{}, spec.env...), nodeDirEnv+"="+s.nodeDir)
+	name := path.Base(spec.argv[0])
+	if s.nsMode == modeMountNS || s.nsMode == modeUserNS {
+		binds := s.node.binds()
+		args := spec.nodeViewArgs(bindTargets(binds))
+		for i, e := range env {
+			if v, ok := strings.CutPrefix(e, "PATH="); ok {
+				env[i] = "PATH=" + filepath.Dir(spec.binary) + ":" + v
+			}
+		}
+		cmd := exec.Command("unshare", unshareArgs(s.nsMode, binds, append([]string{name}, args...))...)
+		cmd.Env = env
+		return cmd, args
+	}
+	cmd := exec.Command(spec.binary, spec.hostArgs...)
+	cmd.Args[0] = name
+	cmd.Env = env
+	return cmd, spec.hostArgs
+}
+
 // runOnce runs the process until it exits (returns its exit description),
 // the manifest changes (changed=true) or ctx ends; it always leaves no
 // process behind.
@@ -493,10 +529,8 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 	defer logFile.Close()
 	tail := &logTail{file: logFile, mapper: spec.mapper, max: logTailSize}
 
-	cmd := exec.Command(spec.binary, spec.hostArgs...)
-	cmd.Args[0] = spec.argv[0]
+	cmd, args := s.command(spec)
 	cmd.Dir = spec.mapper.rootfs
-	cmd.Env = append(append([]string{}, spec.env...), nodeDirEnv+"="+s.nodeDir)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return "create pipe: " + err.Error(), false
@@ -525,7 +559,7 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 
 	s.update(w, func(c *componentStatus) {
 		c.Phase, c.Running, c.Ready, c.PID = phaseRunning, true, false, cmd.Process.Pid
-		c.ManifestHash, c.Args, c.HostArgs = spec.hash, spec.argv, spec.hostArgs
+		c.ManifestHash, c.Args, c.HostArgs = spec.hash, spec.argv, args
 		c.Since, c.LogTail = time.Now(), nil
 	})
 	probeCtx, stopProbe := context.WithCancel(ctx)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,38 @@ func TestParseStaticPod(t *testing.T) {
 	}
 	if got := spec.mapper.unmap("open /n/.ckslab/pods/kube-apiserver/rootfs/etc/kubernetes/audit/policy.yaml: no such file"); got != "open /etc/kubernetes/audit/policy.yaml: no such file" {
 		t.Errorf("unmap = %q", got)
+	}
+
+	// In the node's mount namespace, paths the node view resolves to the
+	// same file keep their exam spelling; the rest stay mapped.
+	nsArgs := spec.nodeViewArgs([]string{"/etc/kubernetes", "/var/lib/etcd", "/var/log"})
+	for flag, want := range map[string]string{
+		"client-ca-file":    "/etc/kubernetes/pki/ca.crt",
+		"audit-log-path":    "/var/log/kubernetes/audit/audit.log",
+		"audit-policy-file": "/n/.ckslab/pods/kube-apiserver/rootfs/etc/kubernetes/audit/policy.yaml",
+		"secure-port":       "6443",
+	} {
+		if v, _ := flagValue(nsArgs, flag); v != want {
+			t.Errorf("node-view --%s = %q, want %q", flag, v, want)
+		}
+	}
+	if len(nsArgs) != len(spec.hostArgs) {
+		t.Errorf("node-view args %d, host args %d", len(nsArgs), len(spec.hostArgs))
+	}
+	// A volume mounted somewhere else than its hostPath: the node view
+	// would resolve the container path to another file, so it is mapped.
+	moved := strings.Replace(edited, "    - mountPath: /var/log/kubernetes/audit/\n", "    - mountPath: /audit/\n", 1)
+	moved = strings.Replace(moved, "--audit-log-path=/var/log/kubernetes/audit/audit.log", "--audit-log-path=/audit/audit.log", 1)
+	spec, err = parseStaticPod(nodeDir, compAPI, bins, []byte(moved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := flagValue(spec.nodeViewArgs([]string{"/etc/kubernetes", "/var/log"}), "audit-log-path"); v != "/n/var/log/kubernetes/audit/audit.log" {
+		t.Errorf("moved mount: node-view --audit-log-path = %q", v)
+	}
+	// Outside the node view's roots (host CA bundles stay the host's).
+	if got := spec.nodeViewArgs(nil); !slices.Equal(got, spec.hostArgs) {
+		t.Errorf("no roots: node-view args differ from host args")
 	}
 
 	bad := []struct{ name, manifest, errLike string }{
