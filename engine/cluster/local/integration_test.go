@@ -364,6 +364,32 @@ func TestLocalCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("controllers resume at once after a controller-manager manifest edit", func(t *testing.T) {
+		editManifest(t, ctx, n, compKCM, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Command = append(p.Spec.Containers[0].Command, "--terminated-pod-gc-threshold=100")
+		})
+		if err := c.Components.WaitHealthy(ctx, compKCM, 60*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		cs := clientFor(t, c)
+		start := time.Now()
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "after-kcm-edit"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The stopped controller-manager's lease is released before the new
+		// one starts; otherwise it would wait out the 15 s lease duration.
+		for {
+			if _, err := cs.CoreV1().ServiceAccounts("after-kcm-edit").Get(ctx, "default", metav1.GetOptions{}); err == nil {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Fatal("no default ServiceAccount 10s after the controller-manager restarted: it is still waiting for the old leader lease")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Logf("default ServiceAccount %s after the namespace, controller-manager restarted", time.Since(start).Round(time.Millisecond))
+	})
+
 	t.Run("supervisor killed: children die, Up resumes with the node's state", func(t *testing.T) {
 		st, err := readState(nodeDir)
 		if err != nil {

@@ -403,6 +403,9 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
+		if w.name == compKCM {
+			s.releaseDeadLeaderLease(ctx)
+		}
 		started := time.Now()
 		exit, changed := s.runOnce(ctx, w, spec)
 		if ctx.Err() != nil {
@@ -443,11 +446,7 @@ func (s *supervisor) holdForAPI(ctx context.Context) bool {
 		api, present := s.state.Components[compAPI], s.workers[compAPI] != nil
 		ready := api != nil && api.Ready
 		s.mu.Unlock()
-		if ready {
-			s.releaseDeadLeaderLease(ctx)
-			return true
-		}
-		if !present {
+		if ready || !present {
 			return true
 		}
 		select {
@@ -460,13 +459,18 @@ func (s *supervisor) holdForAPI(ctx context.Context) bool {
 }
 
 // releaseDeadLeaderLease deletes kube-controller-manager's leader lease
-// before this supervisor first starts it. No controller-manager of this node
-// runs then (the supervisor owns the only one and takes it down when it
-// exits), so a lease can only have been left by a process that is gone: the
-// one before a reboot, or the one that bootstrapped a template this cluster
-// was restored from. Left in place, the new controller-manager would sit
-// out the old holder's 15 s lease before running any controller.
+// before the supervisor starts it. No controller-manager of this node runs
+// then (the supervisor owns the only one and has stopped it, or takes it
+// down when it exits), so the lease can only name a process that is gone:
+// the one before a manifest edit, a crash, a lost lease while the apiserver
+// restarted, a reboot, or the one that bootstrapped the template this
+// cluster was restored from. Left in place, the new controller-manager
+// would sit out the old holder's 15 s lease before running any controller.
+// Like holdForAPI this changes only timing. Errors (the API is down) are
+// logged: the controller-manager then simply waits as on a kubeadm node.
 func (s *supervisor) releaseDeadLeaderLease(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
 	rc, err := clientcmd.BuildConfigFromFlags("", internalPath(s.nodeDir, "super-admin.kubeconfig"))
 	if err != nil {
 		s.logf("kube-controller-manager lease: %v", err)
