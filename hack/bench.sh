@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the speed targets, measured against real local control planes.
-#   1. cold local cluster up to /readyz + default ServiceAccount (median of RUNS)
+#   1. cold local cluster up to /readyz + controllers running, median of RUNS
+#      pairs: empty etcd vs restored bootstrap template (ratio)
 #   2. whole-scenario check latency (p50/p95 over 20 runs) vs the same checks
 #      as a bash script of kubectl calls, in the same run (ratio)
 #   3. reset + setup of an API-level scenario on a warm cluster (median)

@@ -112,6 +112,27 @@ func addHostPath(p *corev1.Pod, name, path string, t corev1.HostPathType, ro boo
 	p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, mount(name, path, ro))
 }
 
+// waitSA creates a namespace and requires its default ServiceAccount within
+// 10 s: the controller-manager leads and its informers run.
+func waitSA(t *testing.T, ctx context.Context, c *cluster.Cluster, ns string) {
+	t.Helper()
+	cs := clientFor(t, c)
+	start := time.Now()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("no default ServiceAccount in new namespace %s after 10s: the controller-manager is not running its controllers", ns)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("namespace %s: default ServiceAccount after %s", ns, time.Since(start).Round(time.Millisecond))
+}
+
 func TestLocalCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test starts a real control plane")
@@ -362,6 +383,16 @@ func TestLocalCluster(t *testing.T) {
 		if _, err := clientFor(t, c).Discovery().ServerVersion(); err != nil {
 			t.Fatal(err)
 		}
+		// The controller-manager is restarted after the apiserver came back
+		// (as its lost leader lease would on kubeadm) and works at once.
+		waitSA(t, ctx, c, "after-apiserver-restart")
+		st, err := readState(nodeDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := st.Components[compKCM].Restarts; r == 0 {
+			t.Errorf("kube-controller-manager restarts = %d after the apiserver restarts", r)
+		}
 	})
 
 	t.Run("controllers resume at once after a controller-manager manifest edit", func(t *testing.T) {
@@ -371,23 +402,9 @@ func TestLocalCluster(t *testing.T) {
 		if err := c.Components.WaitHealthy(ctx, compKCM, 60*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		cs := clientFor(t, c)
-		start := time.Now()
-		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "after-kcm-edit"}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
 		// The stopped controller-manager's lease is released before the new
 		// one starts; otherwise it would wait out the 15 s lease duration.
-		for {
-			if _, err := cs.CoreV1().ServiceAccounts("after-kcm-edit").Get(ctx, "default", metav1.GetOptions{}); err == nil {
-				break
-			}
-			if time.Since(start) > 10*time.Second {
-				t.Fatal("no default ServiceAccount 10s after the controller-manager restarted: it is still waiting for the old leader lease")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Logf("default ServiceAccount %s after the namespace, controller-manager restarted", time.Since(start).Round(time.Millisecond))
+		waitSA(t, ctx, c, "after-kcm-edit")
 	})
 
 	t.Run("supervisor killed: children die, Up resumes with the node's state", func(t *testing.T) {

@@ -113,6 +113,8 @@ type supervisor struct {
 	state   supervisorState
 	dirty   chan struct{}
 	wg      sync.WaitGroup
+	// apiStarts counts kube-apiserver processes started (under mu).
+	apiStarts int
 	// started is set after the first resync: only workers created by it
 	// (the cold start of the whole node) hold kube-controller-manager
 	// back until kube-apiserver is ready.
@@ -126,6 +128,9 @@ type podWorker struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	notify  chan struct{}
+	// restart asks for a restart of the running process (see
+	// restartControllerManager).
+	restart chan struct{}
 	mu      sync.Mutex
 	desired []byte
 	hash    string
@@ -252,7 +257,7 @@ func (s *supervisor) resync(ctx context.Context) {
 		w := s.workers[name]
 		if w == nil {
 			wctx, cancel := context.WithCancel(ctx)
-			w = &podWorker{name: name, cancel: cancel, done: make(chan struct{}), notify: make(chan struct{}, 1), desired: data, hash: hash,
+			w = &podWorker{name: name, cancel: cancel, done: make(chan struct{}), notify: make(chan struct{}, 1), restart: make(chan struct{}, 1), desired: data, hash: hash,
 				holdForAPI: !s.started && name == compKCM}
 			s.workers[name] = w
 			s.state.Components[name] = &componentStatus{Name: name, Phase: phaseStarting, ManifestHash: hash, Since: time.Now()}
@@ -411,6 +416,9 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 		if ctx.Err() != nil {
 			return
 		}
+		if exit == exitRestartAfterAPI {
+			s.update(w, func(c *componentStatus) { c.Restarts++ })
+		}
 		if changed {
 			backoff = time.Second
 			continue
@@ -553,6 +561,11 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 	}
 	pw.Close()
 	s.logf("%s: started pid %d (manifest %s)", w.name, cmd.Process.Pid, spec.hash)
+	if w.name == compAPI {
+		s.mu.Lock()
+		s.apiStarts++
+		s.mu.Unlock()
+	}
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
@@ -597,6 +610,10 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 			}
 			stopProc()
 			return "manifest changed", true
+		case <-w.restart:
+			s.logf("%s: restarting pid %d: %s", w.name, cmd.Process.Pid, exitRestartAfterAPI)
+			stopProc()
+			return exitRestartAfterAPI, true
 		case werr := <-waitDone:
 			stopProbe()
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -612,6 +629,31 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 			s.logf("%s: pid %d %s", w.name, cmd.Process.Pid, desc)
 			return desc, false
 		}
+	}
+}
+
+const exitRestartAfterAPI = "kube-apiserver restarted"
+
+// restartControllerManager restarts a kube-controller-manager that has
+// run since before the kube-apiserver that just became ready, when that
+// apiserver is not the node's first. On a kubeadm node an apiserver
+// restart takes longer than the controller-manager's 10 s leader renew
+// deadline, so the controller-manager exits and the kubelet starts it
+// again. Here the apiserver is back within seconds, the controller-manager
+// survives, and its informers, refused with "forbidden" while the new
+// apiserver's RBAC caches filled, sit in client-go's watch back-off (up to
+// 30 s after a few restarts): a new namespace would wait that long for its
+// ServiceAccount. Restarting it gives the kubeadm outcome without the wait.
+func (s *supervisor) restartControllerManager() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	api, kcm, w := s.state.Components[compAPI], s.state.Components[compKCM], s.workers[compKCM]
+	if s.apiStarts < 2 || api == nil || kcm == nil || w == nil || !kcm.Running || !kcm.Since.Before(api.Since) {
+		return
+	}
+	select {
+	case w.restart <- struct{}{}:
+	default:
 	}
 }
 
@@ -644,6 +686,9 @@ func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) 
 		})
 		if ok && delay != 2*time.Second {
 			s.logf("%s: ready", w.name)
+			if w.name == compAPI {
+				s.restartControllerManager()
+			}
 		}
 		if ok {
 			delay = 2 * time.Second
