@@ -124,10 +124,10 @@ type supervisor struct {
 // podWorker owns one component's process; the supervisor hands it the
 // latest manifest content through desired+notify.
 type podWorker struct {
-	name    string
-	cancel  context.CancelFunc
-	done    chan struct{}
-	notify  chan struct{}
+	name   string
+	cancel context.CancelFunc
+	done   chan struct{}
+	notify chan struct{}
 	// restart asks for a restart of the running process (see
 	// restartControllerManager).
 	restart chan struct{}
