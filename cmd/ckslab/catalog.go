@@ -164,11 +164,18 @@ Without arguments it lints the built-in catalog.`,
 			var n int
 			var ps load.Problems
 			if len(args) == 0 {
+				a.catalogQuiet = true // the problems are this command's output
 				c, err := a.loadCatalog()
 				if err != nil {
 					return err
 				}
-				n, ps = len(c.All()), a.catalogWarn
+				ps = a.catalogWarn
+				// Scenarios that loaded plus the files that did not.
+				bad := map[string]bool{}
+				for _, p := range ps {
+					bad[p.File] = true
+				}
+				n = len(c.All()) + len(bad)
 			} else {
 				n, ps = load.LintPaths(args)
 			}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/progress"
 )
 
 func newCheckCmd(a *app) *cobra.Command {
@@ -38,6 +40,9 @@ Exit status: 0 all objectives pass, 1 some do not, 2 the checks could not run.`,
 				return &exitError{code: 2, msg: "error: " + err.Error()}
 			}
 			sum := checks.Summarize(results)
+			a.recordProgress(func(s *progress.Store) error {
+				return s.RecordCheck(st.Scenario, progress.Check{Score: sum.Score, Max: sum.Max, Passed: sum.AllPassed(), At: time.Now()})
+			})
 			switch output {
 			case "json":
 				err = writeJSON(a.Out, struct {

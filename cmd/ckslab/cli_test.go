@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -244,6 +245,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"start"}, []string{"accepts 1 arg(s), received 0"}},
 		{[]string{"__supervise"}, []string{`required flag(s) "node-dir" not set`}},
 		{[]string{"--backend", "vagrant", "cluster", "status"}, []string{`unknown backend "vagrant": use auto, kind or local`}},
+		// A mistyped subcommand of a group fails instead of printing help.
+		{[]string{"cluster", "dwon"}, []string{`unknown command "dwon" for "ckslab cluster"`}},
+		{[]string{"pack", "bogus"}, []string{`unknown command "bogus" for "ckslab pack"`}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, "_"), func(t *testing.T) {
@@ -740,8 +744,13 @@ func TestExtraScenarioDirectories(t *testing.T) {
 	if r.code != 1 || !strings.HasPrefix(r.stdout, bad+":10:12: spec.minutes: expected an integer") {
 		t.Errorf("lint of a catalog with a broken extra scenario:\n%s", r)
 	}
-	if !strings.Contains(r.stderr, "1 problem(s) in ") {
-		t.Errorf("lint summary missing:\n%s", r)
+	// Every scenario file counts, the broken one too, and its problem is
+	// reported once (stdout), not again as a catalog warning.
+	if !strings.Contains(r.stderr, fmt.Sprintf("1 problem(s) in %d file(s)", len(diskScenarios(t))+2)) {
+		t.Errorf("lint summary should count %d files:\n%s", len(diskScenarios(t))+2, r)
+	}
+	if strings.Contains(r.stderr, "skipped invalid scenario") {
+		t.Errorf("lint reports the problem twice:\n%s", r)
 	}
 }
 
@@ -862,6 +871,12 @@ func TestClusterCommandsWithoutACluster(t *testing.T) {
 
 	r = runCLI(t, "ssh", "--backend", "local")
 	wantFailure(t, r, 1, "error: no running cluster ckslab (local)", "start a lab first")
+
+	r = runCLI(t, "cluster", "down", "--backend", "local")
+	wantSuccess(t, r)
+	if r.stdout != "cluster ckslab (local) does not exist\n" {
+		t.Errorf("down of a missing cluster: %q", r.stdout)
+	}
 
 	noDownloads(t, e)
 }
@@ -1003,6 +1018,15 @@ func TestHintReadsTheScenarioAndRecordsPenalties(t *testing.T) {
 	if st := readLab(t, p); st.Penalty != hints[0].Penalty+hints[1].Penalty+hints[2].Penalty {
 		t.Errorf("refused hints changed the penalty: %+v", st)
 	}
+	// The plain CLI records progress like the UI: three hints, once each.
+	d, err := progress.Open(e.state).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := d.Get("psp-01")
+	if sc == nil || sc.HintsUsed != 3 || sc.Penalty != hints[0].Penalty+hints[1].Penalty+hints[2].Penalty {
+		t.Errorf("progress after hints: %+v", sc)
+	}
 }
 
 func TestSolution(t *testing.T) {
@@ -1061,6 +1085,13 @@ func TestSolution(t *testing.T) {
 			}
 			if !readLab(t, p).SolutionSeen {
 				t.Error("the revealed solution is not recorded in the lab state")
+			}
+			d, err := progress.Open(e.state).Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc := d.Get("psp-01"); sc == nil || !sc.SolutionViewed {
+				t.Errorf("the revealed solution is not in the progress: %+v", sc)
 			}
 		})
 	}

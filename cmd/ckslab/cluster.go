@@ -54,6 +54,9 @@ func newClusterCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",
 		Short: "Create, inspect and delete the lab cluster",
+		// A mistyped subcommand must fail, not print help and exit 0.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	var variant string
 	up := &cobra.Command{
@@ -85,12 +88,20 @@ func newClusterCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Down is idempotent (it also clears leftovers of a failed
+			// Up); ask first only to say the right thing.
+			_, serr := b.Status(cmd.Context(), a.clusterName)
+			missing := errors.Is(serr, cluster.ErrNotFound)
 			if err := b.Down(cmd.Context(), a.clusterName); err != nil {
 				if errors.Is(err, cluster.ErrNotFound) {
-					fmt.Fprintf(a.Out, "cluster %s (%s) does not exist\n", a.clusterName, b.Name())
-					return nil
+					missing = true
+				} else {
+					return fmt.Errorf("cluster down (%s): %w", b.Name(), err)
 				}
-				return fmt.Errorf("cluster down (%s): %w", b.Name(), err)
+			}
+			if missing {
+				fmt.Fprintf(a.Out, "cluster %s (%s) does not exist\n", a.clusterName, b.Name())
+				return nil
 			}
 			fmt.Fprintf(a.Out, "cluster %s (%s) deleted\n", a.clusterName, b.Name())
 			return nil

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/engine/runner"
 )
 
@@ -28,9 +31,16 @@ func newHintCmd(a *app) *cobra.Command {
 				return err
 			}
 			r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName}
+			before, err := r.LoadState()
+			if err != nil {
+				return labError(err)
+			}
 			h, idx, err := r.Hint(n)
 			if err != nil {
 				return labError(err)
+			}
+			if !slices.Contains(before.HintsUsed, idx) {
+				a.recordProgress(func(s *progress.Store) error { return s.RecordHint(before.Scenario, h.Penalty, time.Now()) })
 			}
 			st, _ := r.LoadState()
 			s, _ := c.Get(st.Scenario)

@@ -22,7 +22,9 @@ archive (.tar.gz, .tgz, .zip) or a local directory and are untrusted: every pack
 checked for size, links and escaping paths, linted in full, and summarised for you
 to accept before it is installed. Installed packs are pinned in packs.lock.json
 and change only when you run ckslab pack update.`,
+		// A mistyped subcommand must fail, not print help and exit 0.
 		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newPackAddCmd(a), newPackListCmd(a), newPackUpdateCmd(a), newPackRemoveCmd(a))
 	return cmd

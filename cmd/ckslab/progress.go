@@ -23,6 +23,15 @@ type progressRow struct {
 	BestTimeSecs   float64 `json:"bestTimeSeconds,omitempty"`
 }
 
+// recordProgress updates the progress store from the plain CLI (the
+// terminal UI records its own); a failure is a warning, never the
+// command's error.
+func (a *app) recordProgress(fn func(*progress.Store) error) {
+	if err := fn(progress.Open(a.stateRoot())); err != nil {
+		fmt.Fprintf(a.ErrOut, "warning: progress not recorded: %v\n", err)
+	}
+}
+
 func newProgressCmd(a *app) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{

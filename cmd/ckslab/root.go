@@ -58,6 +58,8 @@ type app struct {
 	catalog     *load.Catalog
 	catalogErr  error
 	catalogWarn load.Problems
+	// catalogQuiet: the caller reports catalogWarn itself (lint).
+	catalogQuiet bool
 }
 
 // loadCatalog builds the catalog from the built-in scenarios, extra
@@ -84,6 +86,9 @@ func (a *app) loadCatalog() (*load.Catalog, error) {
 		sources = append(sources, packSources...)
 		a.catalog, a.catalogWarn = load.NewCatalog(sources...)
 		for _, p := range a.catalogWarn {
+			if a.catalogQuiet {
+				break
+			}
 			fmt.Fprintf(a.ErrOut, "warning: skipped invalid scenario: %s\n", p)
 		}
 	})

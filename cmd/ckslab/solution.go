@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/engine/runner"
 )
 
@@ -40,6 +42,7 @@ func newSolutionCmd(a *app) *cobra.Command {
 			if err != nil {
 				return labError(err)
 			}
+			a.recordProgress(func(s *progress.Store) error { return s.RecordSolution(st.Scenario, time.Now()) })
 			fmt.Fprintf(a.Out, "Solution of %s:\n\n%s", st.Scenario, text)
 			return nil
 		},

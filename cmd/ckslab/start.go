@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckslab/ckslab/engine/cluster/backend"
+	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/engine/runner"
 )
 
@@ -100,6 +101,7 @@ run ckslab check.`,
 			if err != nil {
 				return err
 			}
+			a.recordProgress(func(s *progress.Store) error { return s.StartAttempt(lab.Scenario.ID, time.Now()) })
 			// Plain text is the contract for scripts and non-TTY use.
 			printLab(a, lab)
 			return nil
