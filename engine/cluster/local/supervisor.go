@@ -95,6 +95,9 @@ func RunSupervisor(ctx context.Context, nodeDir string) error {
 	s.node = newNode(nodeDir)
 	var note string
 	s.nsMode, note = s.node.detect(ctx)
+	if os.Getenv("CKSLAB_COMPONENTS_ON_HOST") == "1" {
+		s.nsMode, note = modeFallback, "CKSLAB_COMPONENTS_ON_HOST=1"
+	}
 	if s.nsMode == modeFallback {
 		s.logf("components run on the host with node-dir paths in their flags: %s", note)
 	}
