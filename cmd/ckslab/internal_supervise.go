@@ -7,7 +7,7 @@ import (
 )
 
 // newSuperviseCmd is the hidden entry point of the local backend's detached
-// supervisor (the "kubelet" of a local cluster). `ckslab up` starts it as
+// supervisor (the "kubelet" of a local cluster). `ckslab cluster up` starts it as
 // `ckslab __supervise --node-dir DIR`; users never call it.
 func newSuperviseCmd() *cobra.Command {
 	var nodeDir string

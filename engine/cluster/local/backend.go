@@ -294,7 +294,7 @@ func (b *Backend) resume(ctx context.Context, name, nodeDir string, progress clu
 			defer cancel()
 			_ = stopSupervisor(cctx, nodeDir)
 		}
-		return nil, fmt.Errorf("cluster %s exists but is not healthy: %w (inspect `ckslab cluster status`; `ckslab cluster delete` starts over)", name, err)
+		return nil, fmt.Errorf("cluster %s exists but is not healthy: %w (inspect `ckslab cluster status`; `ckslab cluster down` starts over)", name, err)
 	}
 	return b.clusterFor(cfg), nil
 }
@@ -633,7 +633,7 @@ func (b *Backend) Get(ctx context.Context, name string) (*cluster.Cluster, error
 		return nil, err
 	}
 	if !supervisorRunning(nodeDir) {
-		return nil, fmt.Errorf("local cluster %s is stopped (run `ckslab up` to start it again): %w", name, cluster.ErrNotFound)
+		return nil, fmt.Errorf("local cluster %s is stopped (run `ckslab cluster up` to start it again): %w", name, cluster.ErrNotFound)
 	}
 	return b.clusterFor(cfg), nil
 }
@@ -761,7 +761,7 @@ func (b *Backend) Status(ctx context.Context, name string) (*cluster.Status, err
 		st.Notes = append(st.Notes, nsMode)
 	}
 	if !st.Running {
-		st.Notes = append(st.Notes, "The supervisor is not running: `ckslab up` restarts the control plane.")
+		st.Notes = append(st.Notes, "The supervisor is not running: `ckslab cluster up` restarts the control plane.")
 	}
 	state, err := readState(nodeDir)
 	if err == nil {

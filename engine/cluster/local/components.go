@@ -68,7 +68,7 @@ func (c *components) WaitHealthy(ctx context.Context, name string, timeout time.
 			last = st.Components[name]
 			switch {
 			case !supervisorRunning(c.nodeDir):
-				why = "the local cluster's supervisor is not running (run `ckslab up`)"
+				why = "the local cluster's supervisor is not running (run `ckslab cluster up`)"
 			case last == nil:
 				why = "not picked up yet"
 			case last.ManifestHash != want:
