@@ -180,12 +180,14 @@ func oneLine(s string) string {
 
 func newSSHCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "ssh [NODE]",
+		Use:   "ssh [NODE [COMMAND...]]",
 		Short: "Open a shell on a cluster node (default: the control-plane node)",
-		Long: `Open an interactive shell on a node, as on the exam. On the local backend the shell
-sees the node's /etc/kubernetes, /var/lib/etcd and /var/log at their usual paths
-(a private mount namespace); on kind it is a shell inside the node container.`,
-		Args: cobra.MaximumNArgs(1),
+		Long: `Open an interactive shell on a node, as on the exam, or run one command there
+(ckslab ssh controlplane cat /etc/kubernetes/manifests/kube-apiserver.yaml). On the local
+backend the node sees its own /etc/kubernetes, /var/lib/etcd and /var/log at their usual
+paths (a private mount namespace); on kind it is a shell inside the node container.
+The lab shell of the terminal UI (!) makes plain "ssh controlplane" do the same.`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := a.resolveBackend(cmd.Context())
 			if err != nil {
@@ -201,6 +203,16 @@ sees the node's /etc/kubernetes, /var/lib/etcd and /var/log at their usual paths
 			}
 			n, err := c.Node(name)
 			if err != nil {
+				return err
+			}
+			if len(args) > 1 {
+				// Like ssh: the words form one command line for the node's shell.
+				out, err := n.Exec(cmd.Context(), a.In, "/bin/sh", "-c", strings.Join(args[1:], " "))
+				_, _ = a.Out.Write(out)
+				var ee *cluster.ExitError
+				if errors.As(err, &ee) {
+					return &exitError{code: ee.Code}
+				}
 				return err
 			}
 			sh, ok := n.(cluster.Shell)

@@ -156,6 +156,7 @@ func (e *runnerEngine) seedExtra(ctx context.Context, rr *runner.Runner, id stri
 	if err != nil {
 		return nil, err
 	}
+	started := time.Now()
 	tr := ops.NewTracker(ops.Tracked{}, nil)
 	e.mu.Lock()
 	e.extras = append(e.extras, &examExtra{s: s, cl: cl, tr: tr})
@@ -174,7 +175,7 @@ func (e *runnerEngine) seedExtra(ctx context.Context, rr *runner.Runner, id stri
 	if err != nil {
 		return nil, fmt.Errorf("set up %s: %w", s.ID, err)
 	}
-	return &runnerLab{e: e, s: s, cl: cl, started: time.Now()}, nil
+	return &runnerLab{e: e, s: s, cl: cl, started: started}, nil
 }
 
 // cleanup undoes the extra exam tasks (the first one is the runner's
@@ -221,7 +222,7 @@ func (l *runnerLab) Check(ctx context.Context) ([]checks.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return suite.Run(ctx, &checks.Env{Cluster: l.cl, Kube: k, Trusted: l.s.Trusted}, nil), nil
+	return suite.Run(ctx, &checks.Env{Cluster: l.cl, Kube: k, Trusted: l.s.Trusted, Since: l.started}, nil), nil
 }
 
 func (l *runnerLab) Hint(ctx context.Context) (ui.Hint, error) {
@@ -274,14 +275,78 @@ func (l *runnerLab) ShellCommand() (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(sh)
 	env := append(os.Environ(), "KUBECONFIG="+l.cl.Kubeconfig, "CKSLAB_LAB="+l.s.ID)
+	path := os.Getenv("PATH")
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		if dir := kubectlDir(); dir != "" {
-			env = append(env, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			path = dir + string(os.PathListSeparator) + path
 		}
 	}
-	cmd.Env = env
+	var names []string
+	for _, n := range l.cl.Nodes {
+		names = append(names, n.Name())
+	}
+	r := l.e.r
+	if dir, err := writeSSHShim(r.StateDir, r.ClusterName, r.Backend.Name(), names); err == nil {
+		path = dir + string(os.PathListSeparator) + path
+	}
+	cmd.Env = append(env, "PATH="+path)
 	return cmd, nil
 }
+
+// writeSSHShim writes <state>/shims/<cluster>/ssh: `ssh NODE [COMMAND]` for
+// a node of the lab cluster becomes `ckslab ssh NODE [COMMAND]`, as on the
+// exam's terminal; any other destination goes to the real ssh. It returns
+// the directory to put first in PATH.
+func writeSSHShim(stateRoot, clusterName, backendName string, nodes []string) (string, error) {
+	if len(nodes) == 0 {
+		return "", errors.New("no nodes")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(stateRoot, "shims", clusterName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	realSSH, _ := exec.LookPath("ssh")
+	var quoted []string
+	for _, n := range nodes {
+		quoted = append(quoted, shQuote(n))
+	}
+	script := "#!/bin/sh\n# Written by ckslab for the lab shell: ssh to a lab node opens `ckslab ssh`.\n" +
+		"case \"$1\" in\n" + strings.Join(quoted, "|") + ")\n" +
+		"\texec " + shQuote(self) + " --state-dir " + shQuote(stateRoot) + " --cluster " + shQuote(clusterName) +
+		" --backend " + shQuote(backendName) + " ssh \"$@\" ;;\nesac\n"
+	if realSSH != "" {
+		script += "exec " + shQuote(realSSH) + " \"$@\"\n"
+	} else {
+		script += "echo \"ssh: no ssh client here; lab nodes: " + strings.Join(nodes, ", ") + "\" >&2\nexit 255\n"
+	}
+	tmp, err := os.CreateTemp(dir, ".ssh-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(script); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Chmod(0o700); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, "ssh")); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// shQuote always single-quotes (for generated scripts).
+func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // kubectlDir finds a kubectl ckslab downloaded, for hosts without one in PATH.
 func kubectlDir() string {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/cel-go/cel"
 
@@ -74,6 +75,9 @@ func (a *auditLog) run(ctx context.Context, env *Env) outcome {
 		if json.Unmarshal(line, &ev) != nil {
 			continue
 		}
+		if before(ev, env.Since) {
+			continue
+		}
 		total++
 		ok, err := celx.EvalBool(a.expr, map[string]any{"event": ev})
 		if err != nil && !celx.IsNoSuchKey(err) {
@@ -99,6 +103,17 @@ func (a *auditLog) run(ctx context.Context, env *Env) outcome {
 		return failed(fmt.Sprintf("%d audit events in %s match %s; expected none", matched, path, a.spec.Expr), "found: "+example)
 	}
 	return passed(fmt.Sprintf("no audit event in %s matches (of %d)", path, total))
+}
+
+// before reports whether an audit event was received before since (events
+// without a readable timestamp count as recent).
+func before(ev map[string]any, since time.Time) bool {
+	if since.IsZero() {
+		return false
+	}
+	ts, _ := ev["requestReceivedTimestamp"].(string)
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	return err == nil && t.Before(since)
 }
 
 func eventSummary(ev map[string]any) string {

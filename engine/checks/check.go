@@ -28,6 +28,10 @@ type Env struct {
 	// on a node that is the user's own machine unless AllowHostExec.
 	Trusted       bool
 	AllowHostExec bool
+	// Since is when the lab attempt began: evidence older than that (audit
+	// events a previous attempt left in a log that outlives reset) does
+	// not count. Zero means everything counts.
+	Since time.Time
 }
 
 // Check is one compiled objective.

@@ -96,8 +96,8 @@ func setup(t *testing.T) *checks.Env {
 		"/opt/ckslab/Dockerfile.good": "FROM golang:1.24 AS build\nRUN go build -o /app .\nFROM gcr.io/distroless/static:nonroot\nCOPY --from=build /app /app\nUSER 65532\n",
 		"/opt/ckslab/Dockerfile.bad":  "FROM ubuntu\nENV DB_PASSWORD=hunter2\nADD https://example.com/x.tgz /x\n",
 		"/opt/ckslab/config.yaml":     "kind: Config\nenabled: true\n",
-		"/var/log/ckslab-audit/a.log": `{"kind":"Event","verb":"get","requestURI":"/api/v1/namespaces/chk/secrets/s","user":{"username":"mallory"},"objectRef":{"resource":"secrets","namespace":"chk"},"level":"Metadata"}` + "\n" +
-			`{"kind":"Event","verb":"list","requestURI":"/api/v1/pods","user":{"username":"admin"},"objectRef":{"resource":"pods"},"level":"Metadata"}` + "\n",
+		"/var/log/ckslab-audit/a.log": `{"kind":"Event","verb":"get","requestURI":"/api/v1/namespaces/chk/secrets/s","user":{"username":"mallory"},"objectRef":{"resource":"secrets","namespace":"chk"},"level":"Metadata","requestReceivedTimestamp":"2026-01-01T00:00:00.000000Z"}` + "\n" +
+			`{"kind":"Event","verb":"list","requestURI":"/api/v1/pods","user":{"username":"admin"},"objectRef":{"resource":"pods"},"level":"Metadata","requestReceivedTimestamp":"2026-06-01T00:00:00.000000Z"}` + "\n",
 	}
 	for p, c := range files {
 		if err := n.WriteFile(ctx, p, []byte(c), 0o600); err != nil {
@@ -299,7 +299,19 @@ func TestAuditLog(t *testing.T) {
 		{name: "not present", check: v1alpha1.Check{AuditLog: &v1alpha1.AuditLogCheck{Path: log, Expr: "event.verb == 'delete'"}}, want: checks.Fail, msg: "none of 2"},
 		{name: "no audit flag", check: v1alpha1.Check{AuditLog: &v1alpha1.AuditLogCheck{Expr: "true"}}, want: checks.Fail, msg: "no --audit-log-path"},
 		{name: "no node", check: v1alpha1.Check{AuditLog: &v1alpha1.AuditLogCheck{Path: log, Expr: "true"}}, want: checks.Error, env: noNode},
+		// Events from before the lab attempt (a log outlives reset) do not count.
+		{name: "old event ignored", check: v1alpha1.Check{AuditLog: &v1alpha1.AuditLogCheck{Path: log, Expr: "event.user.username == 'mallory'"}}, want: checks.Fail, msg: "none of 1", env: since("2026-03-01T00:00:00Z")},
+		{name: "new event counts", check: v1alpha1.Check{AuditLog: &v1alpha1.AuditLogCheck{Path: log, Expr: "event.verb == 'list'"}}, want: checks.Pass, msg: "1 of 1", env: since("2026-03-01T00:00:00Z")},
+		{name: "absent once old", check: v1alpha1.Check{AuditLog: &v1alpha1.AuditLogCheck{Path: log, Expect: "absent", Expr: "event.verb == 'list'"}}, want: checks.Pass, msg: "of 0", env: since("2026-07-01T00:00:00Z")},
 	})
+}
+
+func since(ts string) func(*checks.Env) *checks.Env {
+	return func(e *checks.Env) *checks.Env {
+		n := *e
+		n.Since, _ = time.Parse(time.RFC3339, ts)
+		return &n
+	}
 }
 
 type stubEtcd struct{ err error }

@@ -128,6 +128,33 @@ func waitHealthy(ctx context.Context, env *Env, component string) error {
 	return nil
 }
 
+// controlPlaneManifests are the kubeadm static pods a learner may edit.
+var controlPlaneManifests = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+
+// BackupControlPlane records the control-plane node's static pod manifests
+// as they are before a lab's setup, so reset also undoes what the learner
+// changed by hand (an apiserver flag, a volume), not only what operations
+// wrote. Manifests that do not exist are not recorded.
+func BackupControlPlane(ctx context.Context, env *Env) error {
+	if env.Tracker == nil || env.Cluster == nil {
+		return nil
+	}
+	n, err := env.Cluster.Node("")
+	if err != nil {
+		return err
+	}
+	for _, c := range controlPlaneManifests {
+		path := ManifestsDir + "/" + c + ".yaml"
+		if _, err := n.Stat(ctx, path); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := backup(ctx, env, n, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // backup records a node file's original state once, before it changes.
 func backup(ctx context.Context, env *Env, n cluster.Node, path string) error {
 	if env.Tracker == nil || env.Tracker.hasFile(n.Name(), path) {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -185,7 +186,14 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 		return r.saveState(st)
 	})
 	err := r.step("setup", "Seeding "+s.ID, func() error {
-		return ops.Run(ctx, r.opsEnv(s, cl, k, tr, "setup"), s.Spec.Setup)
+		env := r.opsEnv(s, cl, k, tr, "setup")
+		if slices.Contains(s.Spec.Requires, v1alpha1.CapControlPlaneNode) {
+			// The learner edits node files by hand: reset must undo that too.
+			if err := ops.BackupControlPlane(ctx, env); err != nil {
+				return err
+			}
+		}
+		return ops.Run(ctx, env, s.Spec.Setup)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up %s: %w (run `ckslab reset` to undo the partial setup)", s.ID, err)
@@ -231,15 +239,17 @@ func (r *Runner) Current(ctx context.Context) (*Lab, error) {
 
 // Check runs the current lab's checks.
 func (r *Runner) Check(ctx context.Context) ([]checks.Result, error) {
-	_, s, cl, err := r.current(ctx)
+	st, s, cl, err := r.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.runChecks(ctx, s, cl, nil)
+	return r.runChecks(ctx, s, cl, nil, st.Started)
 }
 
 // CheckLab runs a scenario's checks against a cluster (used by Check and Validate).
-func (r *Runner) runChecks(ctx context.Context, s *load.Scenario, cl *cluster.Cluster, suite *checks.Suite) ([]checks.Result, error) {
+// runChecks evaluates s; evidence from before since (the lab's start)
+// does not count.
+func (r *Runner) runChecks(ctx context.Context, s *load.Scenario, cl *cluster.Cluster, suite *checks.Suite, since time.Time) ([]checks.Result, error) {
 	if suite == nil {
 		var err error
 		if suite, err = checks.Compile(s.Spec.Checks); err != nil {
@@ -250,7 +260,7 @@ func (r *Runner) runChecks(ctx context.Context, s *load.Scenario, cl *cluster.Cl
 	if err != nil {
 		return nil, err
 	}
-	env := &checks.Env{Cluster: cl, Kube: k, Trusted: s.Trusted, AllowHostExec: r.AllowHostExec}
+	env := &checks.Env{Cluster: cl, Kube: k, Trusted: s.Trusted, AllowHostExec: r.AllowHostExec, Since: since}
 	var out []checks.Result
 	_ = r.step("check", "Checking "+s.ID, func() error {
 		out = suite.Run(ctx, env, nil)

@@ -187,6 +187,49 @@ func TestNodeEditsReset(t *testing.T) {
 	}
 }
 
+// TestHandEditsReset: what a learner changes by hand on the node (not
+// through an operation) is undone by reset too.
+func TestHandEditsReset(t *testing.T) {
+	r := newRunner(t)
+	ctx := context.Background()
+	n, _ := lab.Cluster.Node("")
+	// etcd: the scenario's setup does not touch it (it edits the
+	// controller-manager), so only the pre-setup backup can restore it.
+	const mp = "/etc/kubernetes/manifests/etcd.yaml"
+	before, err := n.ReadFile(ctx, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Start(ctx, "test-nodeops"); err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := n.ReadFile(ctx, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The learner adds a flag with an editor.
+	edited := strings.Replace(string(seeded), "--snapshot-count=10000", "--snapshot-count=10001", 1)
+	if edited == string(seeded) {
+		t.Fatalf("test edit did not apply to:\n%s", seeded)
+	}
+	if err := n.WriteFile(ctx, mp, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.Cluster.Components.WaitHealthy(ctx, "etcd", 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after, err := n.ReadFile(ctx, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Fatalf("hand edit survived reset:\n%s", after)
+	}
+}
+
 // TestAlternatives runs every testdata/alternatives/<id>/<name>.yaml: a
 // different fix applied after setup must pass or fail as the file says.
 func TestAlternatives(t *testing.T) {

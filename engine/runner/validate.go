@@ -124,7 +124,7 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 		return nil, nil, err
 	}
 	suite.NoPolling = true
-	seeded, err = r.runChecks(ctx, s, cl, suite)
+	seeded, err = r.runChecks(ctx, s, cl, suite, st.Started)
 	suite.NoPolling = false
 	if err != nil {
 		return nil, nil, err
@@ -141,7 +141,7 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 	}
 	deadline := time.Now().Add(r.convergeTimeout())
 	for {
-		if after, err = r.runChecks(ctx, s, cl, suite); err != nil {
+		if after, err = r.runChecks(ctx, s, cl, suite, st.Started); err != nil {
 			return seeded, nil, err
 		}
 		if !expectPass || allPassed(after) || time.Now().After(deadline) {
