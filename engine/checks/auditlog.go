@@ -47,14 +47,14 @@ func (a *auditLog) run(ctx context.Context, env *Env) outcome {
 		}
 		cmd, err := ManifestCommand(data)
 		if err != nil {
-			return failed(fmt.Sprintf("%s: %v", mp, err))
+			return settledFail(fmt.Sprintf("%s: %v", mp, err))
 		}
 		v, ok := ops.FlagValue(cmd, "audit-log-path")
 		if !ok || v == "" {
-			return failed("kube-apiserver has no --audit-log-path, so nothing is audited to a file", "found: --audit-log-path is not set", "expected: an audit log file")
+			return settledFail("kube-apiserver has no --audit-log-path, so nothing is audited to a file", "found: --audit-log-path is not set", "expected: an audit log file")
 		}
 		if v == "-" {
-			return failed("kube-apiserver writes its audit log to stdout (--audit-log-path=-); write it to a file")
+			return settledFail("kube-apiserver writes its audit log to stdout (--audit-log-path=-); write it to a file")
 		}
 		path = v
 	}

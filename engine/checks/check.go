@@ -48,10 +48,21 @@ type outcome struct {
 	status   Status
 	msg      string
 	evidence []string
+	// settled: the cluster is not converging towards another answer (the
+	// learner's file itself says so), so a check with a timeout stops
+	// polling at once instead of waiting for a change that cannot come.
+	settled bool
 }
 
-func passed(msg string, ev ...string) outcome { return outcome{Pass, msg, ev} }
-func failed(msg string, ev ...string) outcome { return outcome{Fail, msg, ev} }
+func passed(msg string, ev ...string) outcome { return outcome{status: Pass, msg: msg, evidence: ev} }
+func failed(msg string, ev ...string) outcome { return outcome{status: Fail, msg: msg, evidence: ev} }
+
+// settledFail is failed for a state only the learner can change.
+func settledFail(msg string, ev ...string) outcome {
+	o := failed(msg, ev...)
+	o.settled = true
+	return o
+}
 func errored(format string, args ...any) outcome {
 	return outcome{status: Error, msg: fmt.Sprintf(format, args...)}
 }
@@ -101,7 +112,7 @@ func (c *compiled) run(ctx context.Context, env *Env, timeout time.Duration) Res
 	var o outcome
 	for {
 		o = safeRun(ctx, env, c.impl)
-		if o.status == Pass || o.status == Skip || timeout == 0 || time.Now().After(deadline) {
+		if o.status == Pass || o.status == Skip || o.settled || timeout == 0 || time.Now().After(deadline) {
 			break
 		}
 		select {
@@ -112,7 +123,7 @@ func (c *compiled) run(ctx context.Context, env *Env, timeout time.Duration) Res
 		}
 		break
 	}
-	if timeout > 0 && o.status != Pass && o.status != Skip {
+	if timeout > 0 && o.status != Pass && o.status != Skip && !o.settled {
 		o.msg = fmt.Sprintf("%s (still so after waiting %s)", o.msg, timeout)
 	}
 	r.Status, r.Message, r.Evidence = o.status, o.msg, o.evidence

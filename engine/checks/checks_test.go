@@ -290,6 +290,35 @@ func TestStaticPodFlag(t *testing.T) {
 	})
 }
 
+// TestSettledFailureDoesNotPoll: with a timeout, a check polls while the
+// cluster converges, but a manifest that itself says "wrong" answers at once.
+func TestSettledFailureDoesNotPoll(t *testing.T) {
+	env := setup(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		check v1alpha1.Check
+	}{
+		{"static pod flag", v1alpha1.Check{ID: "x", Objective: "x", Timeout: "20s", StaticPodFlag: &v1alpha1.StaticPodFlagCheck{Component: "kube-apiserver", Flag: "authorization-mode", Value: "RBAC"}}},
+		{"audit log without --audit-log-path", v1alpha1.Check{ID: "x", Objective: "x", Timeout: "20s", AuditLog: &v1alpha1.AuditLogCheck{Expr: "true"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			suite, err := checks.Compile([]v1alpha1.Check{tc.check})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			res := suite.Run(ctx, env, nil)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("settled failure took %s: it polled until the timeout", d)
+			}
+			if res[0].Status != checks.Fail || strings.Contains(res[0].Message, "still so after waiting") {
+				t.Errorf("result %s: %s", res[0].Status, res[0].Message)
+			}
+		})
+	}
+}
+
 func TestAuditLog(t *testing.T) {
 	env := setup(t)
 	log := "/var/log/ckslab-audit/a.log"
