@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/cluster"
 	"github.com/ckslab/ckslab/engine/kube"
@@ -170,7 +172,13 @@ func (e *runnerEngine) seedExtra(ctx context.Context, rr *runner.Runner, id stri
 	report(ui.ProgressEvent{ID: "setup", Title: "Seeding " + s.ID})
 	env := &ops.Env{ScenarioID: s.ID, ReadFile: s.ReadFile, Trusted: s.Trusted, Cluster: cl, Kube: k, Tracker: tr,
 		Log: func(l string) { report(ui.ProgressEvent{ID: "setup", Line: l}) }}
-	err = ops.Run(ctx, env, s.Spec.Setup)
+	if slices.Contains(s.Spec.Requires, v1alpha1.CapControlPlaneNode) {
+		// Hand edits on the node are undone at the end of the exam too.
+		err = ops.BackupControlPlane(ctx, env)
+	}
+	if err == nil {
+		err = ops.Run(ctx, env, s.Spec.Setup)
+	}
 	report(ui.ProgressEvent{ID: "setup", Title: "Seeding " + s.ID, Done: true, Err: err})
 	if err != nil {
 		return nil, fmt.Errorf("set up %s: %w", s.ID, err)
@@ -185,7 +193,9 @@ func (e *runnerEngine) cleanup() {
 	defer e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	for _, x := range e.extras {
+	// Newest first: a later task's backups hold what earlier ones seeded.
+	for i := len(e.extras) - 1; i >= 0; i-- {
+		x := e.extras[i]
 		if x.tr == nil {
 			continue
 		}
