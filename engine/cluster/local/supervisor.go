@@ -544,6 +544,12 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 	defer logFile.Close()
 	tail := &logTail{file: logFile, mapper: spec.mapper, max: logTailSize}
 
+	// A restart asked for the previous process (it exited meanwhile) must
+	// not stop this one.
+	select {
+	case <-w.restart:
+	default:
+	}
 	cmd, args := s.command(spec)
 	cmd.Dir = spec.mapper.rootfs
 	pr, pw, err := os.Pipe()
