@@ -235,15 +235,6 @@ func (b *Backend) saveTemplate(ctx context.Context, cfg *nodeConfig) error {
 	return nil
 }
 
-// RemoveTemplates deletes every stored bootstrap template; the next Up
-// bootstraps cold and stores a new one.
-func (b *Backend) RemoveTemplates() error {
-	if err := os.RemoveAll(b.opts.templateRoot); err != nil {
-		return fmt.Errorf("remove bootstrap templates: %w", err)
-	}
-	return nil
-}
-
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
