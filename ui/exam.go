@@ -94,21 +94,25 @@ func ScoreExam(plan ExamPlan, tasks []TaskOutcome, started, ended time.Time) pro
 		s := checks.Summarize(t.Results)
 		et := progress.ExamTask{Scenario: t.Scenario.ID, Domain: string(t.Scenario.Spec.Domain), Weight: round1(weight),
 			CheckScore: s.Score, CheckMax: s.Max, Flagged: t.Flagged}
+		score := 0.0
 		if t.Err != nil {
 			et.Error = t.Err.Error()
 		} else if s.Max > 0 {
-			et.Score = round1(weight * float64(s.Score) / float64(s.Max))
+			score = weight * float64(s.Score) / float64(s.Max)
+			et.Score = round1(score)
 		}
 		ex.Tasks = append(ex.Tasks, et)
-		ex.Score += et.Score
-		ex.Max += et.Weight
+		// Sum exact values and round once: rounded weights may add up to
+		// 100.1.
+		ex.Score += score
+		ex.Max += weight
 		d := byDomain[et.Domain]
 		if d == nil {
 			d = &progress.DomainScore{Domain: et.Domain}
 			byDomain[et.Domain] = d
 		}
-		d.Score += et.Score
-		d.Max += et.Weight
+		d.Score += score
+		d.Max += weight
 	}
 	for _, d := range v1alpha1.Domains {
 		if s := byDomain[string(d)]; s != nil {
@@ -405,12 +409,15 @@ func (p *examPage) View() string {
 	lines := []string{header, truncate(strings.Join(strip, ""), w), sub, rule}
 
 	objH := min(panel.objectivesHeight(), max(h/2-2, 3))
+	// The list and the ending screen take the task view's rows: viewport,
+	// rule and objectives.
+	bodyH := h - examChromeRows + 1
 	switch {
 	case p.ending:
 		body := fmt.Sprintf(" %s Checking task %d of %d…", p.endSpinner.View(), p.endIndex+1, len(p.panels))
-		lines = append(lines, fitHeight("\n"+body, h-examChromeRows+1+objH))
+		lines = append(lines, fitHeight("\n"+body, bodyH))
 	case p.listOpen:
-		lines = append(lines, fitHeight(p.listView(w, h-examChromeRows+1+objH), h-examChromeRows+1+objH))
+		lines = append(lines, fitHeight(p.listView(w, bodyH), bodyH))
 	default:
 		lines = append(lines, fitHeight(panel.vp.View(), panel.vp.Height), rule, fitHeight(panel.objectivesView(w, objH), objH))
 	}

@@ -395,6 +395,47 @@ func TestExamNavigation(t *testing.T) {
 	}
 }
 
+// TestExamViewFitsTheScreen: every exam view (task, task list, ending) is
+// exactly the terminal's height; a taller frame scrolls the header away.
+// TestScoreExamMaxIs100: weights rounded one by one (38.9+16.7+27.8+16.7)
+// must not make the exam out of 100.1.
+func TestScoreExamMaxIs100(t *testing.T) {
+	mk := func(id string, minutes int) TaskOutcome {
+		return TaskOutcome{Scenario: scenario(id, "cluster-setup", minutes)}
+	}
+	ex := ScoreExam(ExamPlan{Minutes: 30}, []TaskOutcome{mk("a", 7), mk("b", 3), mk("c", 5), mk("d", 3)}, t0, t0)
+	if ex.Max != 100 {
+		t.Errorf("exam max %v, want 100", ex.Max)
+	}
+	if len(ex.Domains) != 1 || ex.Domains[0].Max != 100 {
+		t.Errorf("domain max: %+v", ex.Domains)
+	}
+}
+
+func TestExamViewFitsTheScreen(t *testing.T) {
+	c := testCommon()
+	cat := testCatalog()
+	labs := []Lab{&fakeLab{sc: cat[0]}, &fakeLab{sc: cat[2]}, &fakeLab{sc: cat[4]}}
+	p := newExamPage(context.Background(), c, labs, ExamPlan{Minutes: 30}, nil)
+	for _, sz := range [][2]int{{80, 24}, {140, 45}, {100, 60}} {
+		c.SetSize(sz[0], sz[1]) // the root model sizes Common first
+		p.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		p.listOpen = false
+		if n := strings.Count(p.View(), "\n") + 1; n != sz[1] {
+			t.Errorf("%dx%d task view: %d lines", sz[0], sz[1], n)
+		}
+		p.Update(press("l"))
+		v := p.View()
+		if n := strings.Count(v, "\n") + 1; n != sz[1] {
+			t.Errorf("%dx%d task list: %d lines", sz[0], sz[1], n)
+		}
+		if !strings.HasPrefix(v, "Exam · task") || !strings.Contains(v, "Tasks") {
+			t.Errorf("%dx%d task list lost its header:\n%s", sz[0], sz[1], v)
+		}
+		p.Update(press("esc"))
+	}
+}
+
 func TestExamTimeUpEndsExam(t *testing.T) {
 	c := testCommon()
 	p := newExamPage(context.Background(), c, []Lab{&fakeLab{sc: testCatalog()[0]}}, ExamPlan{Minutes: 1}, nil)
