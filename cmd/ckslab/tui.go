@@ -7,16 +7,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/fsutil"
 	"github.com/ckslab/ckslab/engine/kube"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/ops"
@@ -172,13 +171,7 @@ func (e *runnerEngine) seedExtra(ctx context.Context, rr *runner.Runner, id stri
 	report(ui.ProgressEvent{ID: "setup", Title: "Seeding " + s.ID})
 	env := &ops.Env{ScenarioID: s.ID, ReadFile: s.ReadFile, Trusted: s.Trusted, Cluster: cl, Kube: k, Tracker: tr,
 		Log: func(l string) { report(ui.ProgressEvent{ID: "setup", Line: l}) }}
-	if slices.Contains(s.Spec.Requires, v1alpha1.CapControlPlaneNode) {
-		// Hand edits on the node are undone at the end of the exam too.
-		err = ops.BackupControlPlane(ctx, env)
-	}
-	if err == nil {
-		err = ops.Run(ctx, env, s.Spec.Setup)
-	}
+	err = ops.Setup(ctx, env, &s.Spec)
 	report(ui.ProgressEvent{ID: "setup", Title: "Seeding " + s.ID, Done: true, Err: err})
 	if err != nil {
 		return nil, fmt.Errorf("set up %s: %w", s.ID, err)
@@ -322,41 +315,22 @@ func writeSSHShim(stateRoot, clusterName, backendName string, nodes []string) (s
 	realSSH, _ := exec.LookPath("ssh")
 	var quoted []string
 	for _, n := range nodes {
-		quoted = append(quoted, shQuote(n))
+		quoted = append(quoted, shellQuote(n))
 	}
 	script := "#!/bin/sh\n# Written by ckslab for the lab shell: ssh to a lab node opens `ckslab ssh`.\n" +
 		"case \"$1\" in\n" + strings.Join(quoted, "|") + ")\n" +
-		"\texec " + shQuote(self) + " --state-dir " + shQuote(stateRoot) + " --cluster " + shQuote(clusterName) +
-		" --backend " + shQuote(backendName) + " ssh \"$@\" ;;\nesac\n"
+		"\texec " + shellQuote(self) + " --state-dir " + shellQuote(stateRoot) + " --cluster " + shellQuote(clusterName) +
+		" --backend " + shellQuote(backendName) + " ssh \"$@\" ;;\nesac\n"
 	if realSSH != "" {
-		script += "exec " + shQuote(realSSH) + " \"$@\"\n"
+		script += "exec " + shellQuote(realSSH) + " \"$@\"\n"
 	} else {
 		script += "echo \"ssh: no ssh client here; lab nodes: " + strings.Join(nodes, ", ") + "\" >&2\nexit 255\n"
 	}
-	tmp, err := os.CreateTemp(dir, ".ssh-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(script); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Chmod(0o700); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, "ssh")); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, "ssh"), []byte(script), 0o700); err != nil {
 		return "", err
 	}
 	return dir, nil
 }
-
-// shQuote always single-quotes (for generated scripts).
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // kubectlDir finds a kubectl ckslab downloaded, for hosts without one in PATH.
 func kubectlDir() string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,11 +132,22 @@ func waitHealthy(ctx context.Context, env *Env, component string) error {
 // controlPlaneManifests are the kubeadm static pods a learner may edit.
 var controlPlaneManifests = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
 
-// BackupControlPlane records the control-plane node's static pod manifests
-// as they are before a lab's setup, so reset also undoes what the learner
-// changed by hand (an apiserver flag, a volume), not only what operations
-// wrote. Manifests that do not exist are not recorded.
-func BackupControlPlane(ctx context.Context, env *Env) error {
+// Setup seeds a scenario. For labs on the control-plane node it first
+// records the static pod manifests as they are, so reset also undoes what
+// the learner changes there by hand (an apiserver flag, a volume), not only
+// what operations wrote.
+func Setup(ctx context.Context, env *Env, spec *v1alpha1.Spec) error {
+	if slices.Contains(spec.Requires, v1alpha1.CapControlPlaneNode) {
+		if err := backupControlPlane(ctx, env); err != nil {
+			return err
+		}
+	}
+	return Run(ctx, env, spec.Setup)
+}
+
+// backupControlPlane records the control-plane node's static pod
+// manifests; manifests that do not exist are not recorded.
+func backupControlPlane(ctx context.Context, env *Env) error {
 	if env.Tracker == nil || env.Cluster == nil {
 		return nil
 	}

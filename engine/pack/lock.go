@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ckslab/ckslab/engine/internal/fsutil"
+	"github.com/ckslab/ckslab/engine/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -186,14 +185,7 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 		return r.saveState(st)
 	})
 	err := r.step("setup", "Seeding "+s.ID, func() error {
-		env := r.opsEnv(s, cl, k, tr, "setup")
-		if slices.Contains(s.Spec.Requires, v1alpha1.CapControlPlaneNode) {
-			// The learner edits node files by hand: reset must undo that too.
-			if err := ops.BackupControlPlane(ctx, env); err != nil {
-				return err
-			}
-		}
-		return ops.Run(ctx, env, s.Spec.Setup)
+		return ops.Setup(ctx, r.opsEnv(s, cl, k, tr, "setup"), &s.Spec)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("set up %s: %w (run `ckslab reset` to undo the partial setup)", s.ID, err)

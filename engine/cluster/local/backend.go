@@ -29,6 +29,7 @@ import (
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/fsutil"
 )
 
 // BackendName is what Name returns.
@@ -403,7 +404,7 @@ func writeNodeFiles(cfg *nodeConfig) error {
 		internalPath(nodeDir, "super-admin.kubeconfig"): kubeconfigYAML(server, pki.caPEM, "kubernetes-super-admin", pki.kubeconfig["super-admin"]),
 	}
 	for p, data := range confs {
-		if err := writeFileAtomic(p, data, 0o600); err != nil {
+		if err := fsutil.WriteFileAtomic(p, data, 0o600); err != nil {
 			return err
 		}
 	}
@@ -416,7 +417,7 @@ func writeNodeFiles(cfg *nodeConfig) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(hostPathOf(nodeDir, manifestsPath+"/"+name+".yaml"), data, 0o600); err != nil {
+		if err := fsutil.WriteFileAtomic(hostPathOf(nodeDir, manifestsPath+"/"+name+".yaml"), data, 0o600); err != nil {
 			return err
 		}
 	}

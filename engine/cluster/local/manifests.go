@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ckslab/ckslab/engine/fsutil"
 )
 
 const (
@@ -89,7 +91,7 @@ func writeNodeConfig(c *nodeConfig) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(configFile(c.NodeDir), b, 0o600)
+	return fsutil.WriteFileAtomic(configFile(c.NodeDir), b, 0o600)
 }
 
 func hostPathVolume(name, path string, t corev1.HostPathType) corev1.Volume {

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/fsutil"
 )
 
 // node is the control-plane node: its filesystem is the node dir, seen at
@@ -128,7 +129,7 @@ func (n *node) WriteFile(ctx context.Context, p string, data []byte, mode fs.Fil
 	if err := os.MkdirAll(filepath.Dir(hp), 0o755); err != nil {
 		return fmt.Errorf("write %s on node %s: %w", p, nodeName, unwrapPathErr(err))
 	}
-	if err := writeFileAtomic(hp, data, mode.Perm()); err != nil {
+	if err := fsutil.WriteFileAtomic(hp, data, mode.Perm()); err != nil {
 		return fmt.Errorf("write %s on node %s: %w", p, nodeName, unwrapPathErr(err))
 	}
 	return nil

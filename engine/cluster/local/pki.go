@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ckslab/ckslab/engine/fsutil"
 )
 
 // keyPair is a certificate and its private key.
@@ -122,10 +124,10 @@ func writePair(base string, kp *keyPair) error {
 	if err != nil {
 		return fmt.Errorf("encode %s.key: %w", base, err)
 	}
-	if err := writeFileAtomic(base+".crt", certPEM(kp.cert), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(base+".crt", certPEM(kp.cert), 0o600); err != nil {
 		return err
 	}
-	return writeFileAtomic(base+".key", kb, 0o600)
+	return fsutil.WriteFileAtomic(base+".key", kb, 0o600)
 }
 
 // clientCredentials are the embedded credentials of a kubeconfig.
@@ -224,10 +226,10 @@ func generatePKI(pkiDir string, now time.Time) (*pkiResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(pkiDir, "sa.key"), saKey, 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(pkiDir, "sa.key"), saKey, 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(filepath.Join(pkiDir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(filepath.Join(pkiDir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -257,29 +259,4 @@ users:
     client-certificate-data: %s
     client-key-data: %s
 `, b64(caPEM), server, user, user, user, user, b64(cred.certPEM), b64(cred.keyPEM)))
-}
-
-// writeFileAtomic writes data to a temp file in the same dir and renames it,
-// so readers (the supervisor, a learner's editor) never see half a file.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -29,6 +29,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/ckslab/ckslab/engine/fsutil"
 )
 
 const (
@@ -73,7 +75,7 @@ func RunSupervisor(ctx context.Context, nodeDir string) error {
 		return fmt.Errorf("another supervisor (pid %s) already runs cluster %s", strings.TrimSpace(string(pid)), cfg.Name)
 	}
 	defer lock.Unlock()
-	if err := writeFileAtomic(pidFile(nodeDir), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(pidFile(nodeDir), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return err
 	}
 	defer os.Remove(pidFile(nodeDir))
@@ -346,7 +348,7 @@ func (s *supervisor) writeState() {
 	b, err := json.MarshalIndent(&s.state, "", "  ")
 	s.mu.Unlock()
 	if err == nil {
-		_ = writeFileAtomic(stateFile(s.nodeDir), b, 0o600)
+		_ = fsutil.WriteFileAtomic(stateFile(s.nodeDir), b, 0o600)
 	}
 }
 

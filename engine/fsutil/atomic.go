@@ -1,5 +1,6 @@
-// Package fsutil holds small file helpers shared by the engine's stores
-// (lab state, progress, pack lock file).
+// Package fsutil holds ckslab's one atomic file writer, used by every store
+// (lab state, progress, pack lock file), the local backend's node files and
+// the lab shell's ssh shim.
 package fsutil
 
 import (
