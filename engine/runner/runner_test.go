@@ -237,7 +237,7 @@ func TestAlternatives(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/alternatives/*/*.yaml")
 	sort.Strings(files)
 	if len(files) == 0 {
-		t.Skip("no alternatives")
+		t.Fatal("no alternatives under testdata/alternatives: the glob or the working directory is wrong")
 	}
 	r := newRunner(t)
 	for _, f := range files {
@@ -253,7 +253,7 @@ func TestAlternatives(t *testing.T) {
 			}
 			s, err := r.Catalog.Get(id)
 			if err != nil {
-				t.Skipf("scenario %s not in the catalog", id)
+				t.Fatalf("%s is an alternative for scenario %s, which is not in the catalog", f, id)
 			}
 			if why := runner.MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(context.Background())); why != "" {
 				t.Skip(why)
