@@ -25,6 +25,9 @@ func newAdmission(a *v1alpha1.AdmissionCheck) (impl, error) {
 		return nil, fmt.Errorf("admission expect must be allowed or denied, got %q", a.Expect)
 	}
 	ad := &admission{spec: a}
+	if _, ok := psaLevels[a.RequireEnforce]; !ok && a.RequireEnforce != "" {
+		return nil, fmt.Errorf("admission requireEnforce must be baseline or restricted, got %q", a.RequireEnforce)
+	}
 	if a.MessageMatches != "" {
 		re, err := regexp.Compile(a.MessageMatches)
 		if err != nil {
@@ -85,6 +88,38 @@ func PodFromTemplate(w *unstructured.Unstructured) (*unstructured.Unstructured, 
 	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}}, nil
 }
 
+// psaLevels orders the Pod Security levels; no enforce label is privileged.
+var psaLevels = map[string]int{"privileged": 0, "baseline": 1, "restricted": 2}
+
+// checkEnforce fails (settled) when the namespace enforces less than
+// spec.RequireEnforce.
+func (a *admission) checkEnforce(ctx context.Context, env *Env, ns string) *outcome {
+	want := a.spec.RequireEnforce
+	if want == "" {
+		return nil
+	}
+	nsObj, err := env.Kube.Typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			o := settledFail(fmt.Sprintf("namespace %s does not exist", ns))
+			return &o
+		}
+		o := fromErr(env, "read namespace "+ns, err)
+		return &o
+	}
+	got := nsObj.Labels["pod-security.kubernetes.io/enforce"]
+	if psaLevels[got] < psaLevels[want] {
+		level, found := got, "found: pod-security.kubernetes.io/enforce: "+got
+		if level == "" {
+			level, found = "nothing (no pod-security.kubernetes.io/enforce label)", "found: no enforce label"
+		}
+		o := settledFail(fmt.Sprintf("namespace %s enforces %s, not %s, so being admitted there proves nothing", ns, level, want),
+			found, "expected: pod-security.kubernetes.io/enforce: "+want)
+		return &o
+	}
+	return nil
+}
+
 func (a *admission) run(ctx context.Context, env *Env) outcome {
 	if env.Kube == nil {
 		return errored("no API client: is a lab running?")
@@ -108,6 +143,9 @@ func (a *admission) run(ctx context.Context, env *Env) outcome {
 		}
 		probe = p
 		what = "the pod template of " + kube.Describe(&objs[0])
+	}
+	if o := a.checkEnforce(ctx, env, probe.GetNamespace()); o != nil {
+		return *o
 	}
 	ri, _, err := env.Kube.Resource(probe.GetAPIVersion(), probe.GetKind(), probe.GetNamespace())
 	if err != nil {

@@ -215,6 +215,10 @@ func TestAdmission(t *testing.T) {
 		{name: "root template rejected", check: v1alpha1.Check{Admission: &v1alpha1.AdmissionCheck{PodTemplateOf: &v1alpha1.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "chk", Name: "root"}, Expect: "allowed"}}, want: checks.Fail, msg: "rejected"},
 		{name: "missing workload", check: v1alpha1.Check{Admission: &v1alpha1.AdmissionCheck{PodTemplateOf: &v1alpha1.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "chk", Name: "nope"}, Expect: "allowed"}}, want: checks.Fail, msg: "not found"},
 		{name: "api down", check: v1alpha1.Check{Admission: &v1alpha1.AdmissionCheck{Namespace: "chk", Manifest: privPod, Expect: "denied"}}, want: checks.Error, env: downEnv, msg: "unreachable"},
+		// requireEnforce: admitted only counts where the level is enforced.
+		{name: "template admitted under enforced restricted", check: v1alpha1.Check{Admission: &v1alpha1.AdmissionCheck{PodTemplateOf: &webRef, Expect: "allowed", RequireEnforce: "restricted"}}, want: checks.Pass},
+		{name: "baseline is met by restricted", check: v1alpha1.Check{Admission: &v1alpha1.AdmissionCheck{PodTemplateOf: &webRef, Expect: "allowed", RequireEnforce: "baseline"}}, want: checks.Pass},
+		{name: "admitted by a lax namespace proves nothing", check: v1alpha1.Check{Admission: &v1alpha1.AdmissionCheck{Namespace: "default", Manifest: privPod, Expect: "allowed", RequireEnforce: "restricted"}}, want: checks.Fail, msg: "namespace default enforces nothing (no pod-security.kubernetes.io/enforce label), not restricted"},
 	})
 	pods, err := lab.Kube.Typed.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{})
 	if err != nil {

@@ -298,6 +298,11 @@ type AdmissionCheck struct {
 	PodTemplateOf  *ObjectRef `json:"podTemplateOf,omitempty"`
 	Expect         string     `json:"expect" jsonschema:"enum=allowed,enum=denied"`
 	MessageMatches string     `json:"messageMatches,omitempty"`
+	// RequireEnforce makes "admitted under <level>" mean what it says: the
+	// probe's namespace must enforce at least this Pod Security level
+	// (label pod-security.kubernetes.io/enforce), else the check fails,
+	// because being admitted by a laxer namespace proves nothing.
+	RequireEnforce string `json:"requireEnforce,omitempty" jsonschema:"enum=baseline,enum=restricted"`
 }
 
 type NodeFileCheck struct {
