@@ -258,6 +258,9 @@ type Check struct {
 	Connectivity  *ConnectivityCheck  `json:"connectivity,omitempty"`
 	Command       *CommandCheck       `json:"command,omitempty"`
 	AnswerFile    *AnswerFileCheck    `json:"answerFile,omitempty"`
+	Access        *AccessCheck        `json:"access,omitempty"`
+	NetpolEffect  *NetpolEffectCheck  `json:"netpolEffect,omitempty"`
+	EndpointProbe *EndpointProbeCheck `json:"endpointProbe,omitempty"`
 }
 
 // AssertCheck: object(s) exist and a CEL expression over `object` holds.

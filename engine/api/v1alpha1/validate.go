@@ -261,6 +261,8 @@ func validateCheck(e *errs, p string, c *Check) {
 			e.add(p+".command", "is required")
 		}
 		validateRegexp(e, p+".matches", c.Command.Matches)
+	case c.Access != nil, c.NetpolEffect != nil, c.EndpointProbe != nil:
+		validateEffectCheck(e, p, c)
 	case c.AnswerFile != nil:
 		validateAbsPath(e, p+".path", c.AnswerFile.Path)
 		if len(c.AnswerFile.Expect) == 0 && c.AnswerFile.Matches == "" {
