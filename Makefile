@@ -4,18 +4,28 @@ SHELL := /usr/bin/env bash
 GO ?= go
 BIN := bin/ckslab
 
-.PHONY: all build test test-unit lint bench e2e-kind fuzz binaries schema tui-smoke clean
+.PHONY: all build install test test-unit test-race readme-test lint bench e2e-kind fuzz binaries schema tui-smoke clean
 
 all: build
 
 build: ## build bin/ckslab
 	$(GO) build -trimpath -o $(BIN) ./cmd/ckslab
 
+install: ## go install ckslab from this clone into $(go env GOPATH)/bin (or GOBIN)
+	$(GO) install -trimpath ./cmd/ckslab
+	@bin="$$($(GO) env GOBIN)"; echo "installed $${bin:-$$($(GO) env GOPATH)/bin}/ckslab"
+
 binaries: ## build/cache etcd, kube-apiserver, kube-controller-manager for the local backend
 	hack/build-k8s-binaries.sh
 
 test: ## everything CI runs: binaries, vet, unit + integration tests, lint, validate --all on the local backend
 	hack/test.sh
+
+test-race: ## go test -race for the packages with goroutines (make test runs it too)
+	hack/test-race.sh
+
+readme-test: ## run the README's set-up and first-lab commands literally in a fresh HOME
+	hack/readme-test.sh
 
 test-unit: ## go tests only (integration tests skip without cached binaries)
 	$(GO) test ./...

@@ -1,10 +1,39 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (make test). Prepares what the tests
 # need: the local backend's Kubernetes binaries (cached outside the repo).
+# Ends with a per-step time report so growth is visible in every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+STEP_NAMES=()
+STEP_SECS=()
+STEP_T0=0
+CUR=""
+step_end() {
+  if [[ -n "$CUR" ]]; then
+    STEP_NAMES+=("$CUR")
+    STEP_SECS+=("$(( $(date +%s) - STEP_T0 ))")
+  fi
+  CUR=""
+}
+step() {
+  step_end
+  CUR="$*"
+  STEP_T0="$(date +%s)"
+  printf '\n== %s\n' "$*"
+}
+report() {
+  local rc="${1:-$?}"
+  step_end
+  printf '\n== time per step (exit %d)\n' "$rc"
+  local i total=0
+  for i in "${!STEP_NAMES[@]}"; do
+    printf '%6ss  %s\n' "${STEP_SECS[$i]}" "${STEP_NAMES[$i]}"
+    total=$(( total + STEP_SECS[i] ))
+  done
+  printf '%6ss  total\n' "$total"
+}
+trap 'report $?' EXIT
 
 step "Kubernetes binaries for the local backend"
 BIN_DIR="$(hack/build-k8s-binaries.sh | tail -n1)"
@@ -20,8 +49,15 @@ hack/lint.sh
 step "go test (unit + integration against real local control planes)"
 go test -count=1 -timeout 40m ./...
 
+step "go test -race (packages with goroutines)"
+hack/test-race.sh
+
 step "ckslab validate --all --backend local (every local-capable scenario, both ways)"
 go build -o bin/ckslab ./cmd/ckslab
 STATE="$(mktemp -d)"
-trap 'bin/ckslab --state-dir "$STATE" cluster down --backend local --cluster ckslab-ci >/dev/null 2>&1 || true; rm -rf "$STATE"' EXIT
+cleanup_validate() { bin/ckslab --state-dir "$STATE" cluster down --backend local --cluster ckslab-ci >/dev/null 2>&1 || true; rm -rf "$STATE"; }
+trap 'rc=$?; cleanup_validate; report $rc' EXIT
 bin/ckslab --state-dir "$STATE" validate --all --backend local --cluster ckslab-ci -o table
+
+step "the README's commands, literally, in a fresh HOME"
+hack/readme-test.sh

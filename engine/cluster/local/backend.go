@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -519,7 +520,7 @@ func (b *Backend) waitReady(ctx context.Context, cfg *nodeConfig, since time.Tim
 	return err
 }
 
-const readyTitle = "Waiting for the controllers (default ServiceAccount, kube-root-ca.crt)"
+const readyTitle = "Waiting for the controllers (default ServiceAccount, kube-root-ca.crt in every namespace)"
 
 func describe(c *componentStatus) string {
 	if c == nil {
@@ -574,7 +575,7 @@ func waitAPIObjects(ctx context.Context, nodeDir string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for kube-controller-manager (default ServiceAccount and kube-root-ca.crt in namespace default): %w (last error: %v)", ctx.Err(), lastErr)
+			return fmt.Errorf("waiting for kube-controller-manager (default ServiceAccount, this cluster's CA in kube-root-ca.crt of every namespace): %w (last error: %v)", ctx.Err(), lastErr)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -582,22 +583,57 @@ func waitAPIObjects(ctx context.Context, nodeDir string) error {
 
 // controllersRunning reports whether kube-controller-manager has done its
 // first work for this cluster: the default ServiceAccount exists and the
-// root CA publisher has written this cluster's CA into kube-root-ca.crt
-// (a cluster restored from a bootstrap template starts with the
-// template's, so only the controller-manager leading now can fix it).
+// root CA publisher has written this cluster's CA into kube-root-ca.crt in
+// every namespace. A cluster restored from a bootstrap template starts with
+// the template's CA in each of those ConfigMaps, and the publisher rewrites
+// them namespace by namespace, so "default holds the new CA" alone would
+// let a learner (or a pod mounting the ConfigMap) read a foreign CA in
+// kube-system right after Up returns.
 func controllersRunning(ctx context.Context, cs kubernetes.Interface, caPEM []byte) error {
 	if _, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{}); err != nil {
 		return err
 	}
-	cm, err := cs.CoreV1().ConfigMaps("default").Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+	nss, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(cm.Data["ca.crt"]) != strings.TrimSpace(string(caPEM)) {
-		return errors.New("configmap default/kube-root-ca.crt does not hold this cluster's CA yet")
+	cms, err := cs.CoreV1().ConfigMaps(metav1.NamespaceAll).List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + rootCAConfigMap})
+	if err != nil {
+		return err
+	}
+	want := strings.TrimSpace(string(caPEM))
+	current := make(map[string]bool, len(cms.Items))
+	for _, cm := range cms.Items {
+		if cm.Name != rootCAConfigMap {
+			continue
+		}
+		current[cm.Namespace] = strings.TrimSpace(cm.Data["ca.crt"]) == want
+	}
+	var stale, missing []string
+	for _, ns := range nss.Items {
+		if ns.Status.Phase == corev1.NamespaceTerminating {
+			continue
+		}
+		ok, found := current[ns.Name]
+		switch {
+		case !found:
+			missing = append(missing, ns.Name)
+		case !ok:
+			stale = append(stale, ns.Name)
+		}
+	}
+	switch {
+	case len(stale) > 0:
+		return fmt.Errorf("configmap %s does not hold this cluster's CA yet in namespaces %s", rootCAConfigMap, strings.Join(stale, ", "))
+	case len(missing) > 0:
+		return fmt.Errorf("configmap %s not published yet in namespaces %s", rootCAConfigMap, strings.Join(missing, ", "))
 	}
 	return nil
 }
+
+// rootCAConfigMap is what kube-controller-manager's root CA publisher
+// writes into every namespace.
+const rootCAConfigMap = "kube-root-ca.crt"
 
 func lastLinesOfFile(path string, n int) string {
 	b, err := os.ReadFile(path)
