@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/ops"
+	"github.com/ckslab/ckslab/engine/ops/cmdflags"
 )
 
 type staticPodFlag struct {
@@ -53,13 +55,20 @@ func ManifestCommand(data []byte) ([]string, error) {
 	return append(append([]string(nil), c.Command...), c.Args...), nil
 }
 
-// judge says whether a command line satisfies the flag objective; when it
-// does not, it says what was found.
+// judge says whether a command line satisfies the flag objective, judged
+// on the EFFECTIVE value the component runs with (cmdflags: the last
+// occurrence of a scalar, a bare bool flag is true, list flags append);
+// when it does not, it says what was found.
 func (f *staticPodFlag) judge(cmd []string) (bool, string) {
-	val, present := ops.FlagValue(cmd, f.flag)
+	p := cmdflags.ParseCommand(cmd)
+	name := strings.TrimPrefix(f.flag, "--")
+	val, present := p.Value(name)
 	shown := f.flag + " is not set"
 	if present {
 		shown = f.flag + "=" + val
+		if n := len(p.Occurrences(name)); n > 1 {
+			shown += fmt.Sprintf(" (effective value of %d occurrences)", n)
+		}
 	}
 	wantPresent := f.spec.Present == nil || *f.spec.Present
 	if !wantPresent {
@@ -69,11 +78,17 @@ func (f *staticPodFlag) judge(cmd []string) (bool, string) {
 		return false, shown
 	}
 	items := map[string]bool{}
-	for _, it := range strings.Split(val, ",") {
+	for _, it := range p.List(name) {
 		items[strings.TrimSpace(it)] = true
 	}
+	valueOK := f.spec.Value == "" || val == f.spec.Value
+	if p.Program.Kind(name) == cmdflags.Bool && f.spec.Value != "" {
+		want, werr := strconv.ParseBool(f.spec.Value)
+		got, gerr := strconv.ParseBool(val)
+		valueOK = werr == nil && gerr == nil && want == got
+	}
 	switch {
-	case f.spec.Value != "" && val != f.spec.Value,
+	case !valueOK,
 		f.spec.Contains != "" && !items[f.spec.Contains],
 		f.spec.NotContains != "" && items[f.spec.NotContains],
 		f.match != nil && !f.match.MatchString(val):

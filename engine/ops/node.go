@@ -16,6 +16,7 @@ import (
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/ops/cmdflags"
 )
 
 // ManifestsDir is where static pod manifests live on a control-plane node.
@@ -288,71 +289,26 @@ func upsertNamed(list []any, name string, item map[string]any) []any {
 	return append(list, item)
 }
 
-func flagName(f string) string { return "--" + strings.TrimLeft(f, "-") }
-
-// FlagValue returns the value of --flag in a command line ("--k=v" or
-// "--k v"), and whether it is present.
+// FlagValue returns the effective value of --flag in a command line, as
+// the binary named by cmd[0] reads it (cmdflags): the last occurrence of a
+// scalar, "true" for a bare bool flag, the appended items of a list flag.
 func FlagValue(cmd []string, flag string) (string, bool) {
-	name := flagName(flag)
-	for i, a := range cmd {
-		if a == name {
-			if i+1 < len(cmd) && !strings.HasPrefix(cmd[i+1], "-") {
-				return cmd[i+1], true
-			}
-			return "", true
-		}
-		if strings.HasPrefix(a, name+"=") {
-			return strings.TrimPrefix(a, name+"="), true
-		}
-	}
-	return "", false
+	return cmdflags.ParseCommand(cmd).Value(flag)
 }
 
-// SetFlag sets --flag=value, replacing the first occurrence in place and
-// dropping any others.
-func SetFlag(cmd []string, flag, value string) []string {
-	name := flagName(flag)
-	out := make([]string, 0, len(cmd)+1)
-	set := false
-	for i := 0; i < len(cmd); i++ {
-		a := cmd[i]
-		if a == name || strings.HasPrefix(a, name+"=") {
-			if a == name && i+1 < len(cmd) && !strings.HasPrefix(cmd[i+1], "-") {
-				i++
-			}
-			if !set {
-				out = append(out, name+"="+value)
-				set = true
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	if !set {
-		out = append(out, name+"="+value)
-	}
-	return out
+// FlagList returns the effective items of a list flag (a scalar split on
+// commas).
+func FlagList(cmd []string, flag string) []string {
+	return cmdflags.ParseCommand(cmd).List(flag)
 }
 
-// RemoveFlag removes every occurrence of --flag (with its value).
-func RemoveFlag(cmd []string, flag string) []string {
-	name := flagName(flag)
-	out := make([]string, 0, len(cmd))
-	for i := 0; i < len(cmd); i++ {
-		a := cmd[i]
-		if a == name {
-			if i+1 < len(cmd) && !strings.HasPrefix(cmd[i+1], "-") {
-				i++
-			}
-			continue
-		}
-		if strings.HasPrefix(a, name+"=") {
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
-}
+// SetFlag makes value the effective value of --flag: the first occurrence
+// becomes --flag=value and every other occurrence (with the argument it
+// uses) is dropped; appended when absent.
+func SetFlag(cmd []string, flag, value string) []string { return cmdflags.Set(cmd, flag, value) }
+
+// RemoveFlag removes every occurrence of --flag (with the argument it uses).
+func RemoveFlag(cmd []string, flag string) []string { return cmdflags.Remove(cmd, flag) }
 
 func toStrings(v any) []string {
 	l, _ := v.([]any)

@@ -37,29 +37,47 @@ func TestSplitArgs(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	cmd := []string{"kube-apiserver", "--a=1", "--b", "2", "--c", "--a=3"}
+	cmd := []string{"kube-apiserver", "--secure-port=1", "--audit-log-path", "/a", "--anonymous-auth", "--secure-port=3"}
 	tests := []struct {
 		name string
 		got  []string
 		want []string
 	}{
-		{"set replaces first and drops duplicates", SetFlag(cmd, "a", "9"), []string{"kube-apiserver", "--a=9", "--b", "2", "--c"}},
-		{"set separate-value form", SetFlag(cmd, "--b", "5"), []string{"kube-apiserver", "--a=1", "--b=5", "--c", "--a=3"}},
-		{"set appends", SetFlag(cmd, "d", "x"), []string{"kube-apiserver", "--a=1", "--b", "2", "--c", "--a=3", "--d=x"}},
-		{"remove all forms", RemoveFlag(cmd, "a"), []string{"kube-apiserver", "--b", "2", "--c"}},
-		{"remove with value", RemoveFlag(cmd, "b"), []string{"kube-apiserver", "--a=1", "--c", "--a=3"}},
-		{"remove bare", RemoveFlag(cmd, "c"), []string{"kube-apiserver", "--a=1", "--b", "2", "--a=3"}},
+		{"set replaces first and drops duplicates", SetFlag(cmd, "secure-port", "9"), []string{"kube-apiserver", "--secure-port=9", "--audit-log-path", "/a", "--anonymous-auth"}},
+		{"set separate-value form", SetFlag(cmd, "--audit-log-path", "/b"), []string{"kube-apiserver", "--secure-port=1", "--audit-log-path=/b", "--anonymous-auth", "--secure-port=3"}},
+		{"set appends", SetFlag(cmd, "profiling", "false"), []string{"kube-apiserver", "--secure-port=1", "--audit-log-path", "/a", "--anonymous-auth", "--secure-port=3", "--profiling=false"}},
+		{"remove all forms", RemoveFlag(cmd, "secure-port"), []string{"kube-apiserver", "--audit-log-path", "/a", "--anonymous-auth"}},
+		{"remove with value", RemoveFlag(cmd, "audit-log-path"), []string{"kube-apiserver", "--secure-port=1", "--anonymous-auth", "--secure-port=3"}},
+		{"remove bare bool", RemoveFlag(cmd, "anonymous-auth"), []string{"kube-apiserver", "--secure-port=1", "--audit-log-path", "/a", "--secure-port=3"}},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {
 			t.Errorf("%s: got %q want %q", tt.name, tt.got, tt.want)
 		}
 	}
-	if v, ok := FlagValue(cmd, "b"); !ok || v != "2" {
-		t.Fatalf("FlagValue b = %q %v", v, ok)
+	if v, ok := FlagValue(cmd, "audit-log-path"); !ok || v != "/a" {
+		t.Fatalf("FlagValue audit-log-path = %q %v", v, ok)
 	}
 	if _, ok := FlagValue(cmd, "z"); ok {
 		t.Fatal("z should be absent")
+	}
+}
+
+// TestFlagValueIsEffective: issue 14 class 1. The first-occurrence reader
+// this replaces answered "false", "/a" and "Node" here.
+func TestFlagValueIsEffective(t *testing.T) {
+	for _, tt := range []struct {
+		cmd        []string
+		flag, want string
+	}{
+		{[]string{"kube-apiserver", "--profiling=false", "--profiling=true"}, "profiling", "true"},
+		{[]string{"kube-apiserver", "--audit-log-path=/a", "--audit-log-path=/b"}, "audit-log-path", "/b"},
+		{[]string{"kube-apiserver", "--authorization-mode=Node", "--authorization-mode=RBAC"}, "authorization-mode", "Node,RBAC"},
+		{[]string{"kube-apiserver", "--anonymous-auth=false", "--anonymous-auth"}, "anonymous-auth", "true"},
+	} {
+		if v, _ := FlagValue(tt.cmd, tt.flag); v != tt.want {
+			t.Errorf("FlagValue(%q, %s) = %q, want %q", tt.cmd, tt.flag, v, tt.want)
+		}
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ckslab/ckslab/engine/ops/cmdflags"
 )
 
 // launchSpec is a parsed static pod turned into a host process: what a
@@ -271,15 +273,10 @@ func (s *launchSpec) prepareVolumes() error {
 	return nil
 }
 
-// flagValue returns the value of --name in args ("--name=v" or "--name v").
-func flagValue(args []string, name string) (string, bool) {
-	for i, a := range args {
-		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
-			return v, true
-		}
-		if a == "--"+name && i+1 < len(args) {
-			return args[i+1], true
-		}
-	}
-	return "", false
+// flagValue returns the effective value of --name in argv (argv[0] the
+// binary), read the way the component reads it: the same parser the
+// checks use (cmdflags), so a repeated --secure-port is probed where the
+// process really listens.
+func flagValue(argv []string, name string) (string, bool) {
+	return cmdflags.ParseCommand(argv).Value(name)
 }
