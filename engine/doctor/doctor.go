@@ -107,7 +107,7 @@ func Run(ctx context.Context, env Env) Report {
 	engine, engineCheck := containerEngine(ctx, env)
 	r.Checks = append(r.Checks, engineCheck, nodeImage(ctx, env, engine),
 		inotify(env, "max_user_watches", 524288), inotify(env, "max_user_instances", 512),
-		cgroup(env), memory(env), disk(env), appArmor(env), btf(env), kubectl(env), localBackend(ctx, env))
+		cgroup(ctx, env, engine), memory(env), disk(env), appArmor(env), btf(env), kubectl(env), localBackend(ctx, env))
 	return r
 }
 
@@ -157,6 +157,19 @@ func nodeImage(ctx context.Context, env Env, engine string) Check {
 		c.Status, c.Message, c.Fix = Warn, "not checked: no container engine", "install Docker or use --backend local"
 		return c
 	}
+	if !strings.Contains(env.NodeImage, "@sha256:") {
+		// A local image (CKSLAB_KIND_NODE_IMAGE): never pulled, pinned by its ID.
+		out, err := env.Run(ctx, engine, "image", "inspect", "--format", "{{.Id}}", env.NodeImage)
+		id := strings.TrimSpace(string(out))
+		if err != nil || !strings.HasPrefix(id, "sha256:") {
+			c.Status = Fail
+			c.Message = "local node image " + env.NodeImage + " is not in " + engine + "'s image store; ckslab never pulls a node image that is not pinned by digest"
+			c.Fix = engine + " load -i <node image tar> (or build one with hack/kind-node-image.sh in a ckslab checkout), or unset CKSLAB_KIND_NODE_IMAGE"
+			return c
+		}
+		c.Status, c.Message = Pass, "local node image "+env.NodeImage+" present; clusters are created from its image ID "+id
+		return c
+	}
 	if _, err := env.Run(ctx, engine, "image", "inspect", env.NodeImage); err != nil {
 		c.Status, c.Message = Warn, env.NodeImage+" is not present; the first `ckslab start` downloads it (about 1 GB)"
 		c.Fix = engine + " pull " + env.NodeImage
@@ -192,14 +205,36 @@ func inotify(env Env, key string, min int64) Check {
 	return c
 }
 
-func cgroup(env Env) Check {
+// cgroup reports the cgroup version kind nodes get: the container engine's
+// host's (it may run in a VM), else this host's.
+func cgroup(ctx context.Context, env Env, engine string) Check {
 	c := Check{Name: "cgroup version"}
-	if _, err := env.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		c.Status, c.Message = Pass, "cgroup v2"
+	version, where := "", "this host"
+	if engine != "" {
+		format := "{{.CgroupVersion}}"
+		if engine == "podman" {
+			format = "{{.Host.CgroupsVersion}}"
+		}
+		if out, err := env.Run(ctx, engine, "info", "--format", format); err == nil {
+			if v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v"); v == "1" || v == "2" {
+				version, where = v, engine+"'s host"
+			}
+		}
+	}
+	if version == "" {
+		version = "1"
+		if _, err := env.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+			version = "2"
+		}
+	}
+	if version == "2" {
+		c.Status, c.Message = Pass, "cgroup v2 ("+where+")"
 		return c
 	}
-	c.Status, c.Message = Warn, "cgroup v1 (or not Linux): recent kind node images expect cgroup v2"
-	c.Fix = "boot with systemd.unified_cgroup_hierarchy=1, or use --backend local"
+	c.Status = Warn
+	c.Message = "cgroup v1 (" + where + "): kind nodes get kubelet failCgroupV1: false and kubeadm's SystemVerification preflight ignored, " +
+		"since kubelet ≥1.35 refuses cgroup v1 otherwise; cgroup v1 is deprecated upstream"
+	c.Fix = "nothing needed for ckslab; for cgroup v2, boot with systemd.unified_cgroup_hierarchy=1"
 	return c
 }
 

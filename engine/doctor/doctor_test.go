@@ -114,3 +114,53 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("docker failure reason missing: %q", msg)
 	}
 }
+
+// withRun answers some commands itself and passes the rest to env.Run.
+func withRun(env Env, answers map[string]string) Env {
+	inner := env.Run
+	env.Run = func(ctx context.Context, name string, args ...string) ([]byte, error) {
+		line := name + " " + strings.Join(args, " ")
+		for prefix, out := range answers {
+			if strings.HasPrefix(line, prefix) {
+				if out == "ERR" {
+					return []byte("Error: No such image"), errors.New("exit status 1")
+				}
+				return []byte(out), nil
+			}
+		}
+		return inner(ctx, name, args...)
+	}
+	return env
+}
+
+func TestDoctorCgroupV1SaysWhatItDoes(t *testing.T) {
+	files := map[string]string{"/sys/fs/cgroup/cgroup.controllers": "cpu memory"}
+	// The engine's host runs cgroup v1 although this host has v2 (Docker in a VM).
+	env := withRun(fakeEnv(files, []string{"docker"}, true), map[string]string{"docker info --format {{.CgroupVersion}}": "1\n"})
+	c := statusOf(Run(context.Background(), env), "cgroup version")
+	if c.Status != Warn || !strings.Contains(c.Message, "failCgroupV1: false") || !strings.Contains(c.Message, "SystemVerification") || !strings.Contains(c.Message, "docker's host") {
+		t.Errorf("cgroup v1 check = %+v", c)
+	}
+	env = withRun(fakeEnv(map[string]string{}, []string{"docker"}, true), map[string]string{"docker info --format {{.CgroupVersion}}": "2\n"})
+	if c := statusOf(Run(context.Background(), env), "cgroup version"); c.Status != Pass {
+		t.Errorf("cgroup v2 engine host = %+v", c)
+	}
+	// No engine: this host's /sys decides.
+	if c := statusOf(Run(context.Background(), fakeEnv(map[string]string{}, nil, false)), "cgroup version"); c.Status != Warn || !strings.Contains(c.Message, "this host") {
+		t.Errorf("cgroup v1 host without engine = %+v", c)
+	}
+}
+
+func TestDoctorLocalNodeImage(t *testing.T) {
+	env := fakeEnv(map[string]string{}, []string{"docker"}, true)
+	env.NodeImage = "ckslab.local/kind-node:v1.35.4-abc"
+	present := withRun(env, map[string]string{"docker image inspect --format {{.Id}} ckslab.local/kind-node:v1.35.4-abc": "sha256:0123\n"})
+	if c := statusOf(Run(context.Background(), present), "kind node image"); c.Status != Pass || !strings.Contains(c.Message, "sha256:0123") {
+		t.Errorf("present local image = %+v", c)
+	}
+	missing := withRun(env, map[string]string{"docker image inspect": "ERR"})
+	c := statusOf(Run(context.Background(), missing), "kind node image")
+	if c.Status != Fail || !strings.Contains(c.Fix, "docker load") || strings.Contains(c.Fix, "pull") {
+		t.Errorf("missing local image = %+v", c)
+	}
+}

@@ -51,8 +51,22 @@ func ReadHostFacts(readFile func(string) ([]byte, error)) HostFacts {
 	return f
 }
 
-// CapabilitiesFor is what a kind cluster of variant provides on a host with facts.
+// CapabilitiesFor is what a kind cluster of variant with Calico provides on a host with facts.
 func CapabilitiesFor(variant string, f HostFacts) cluster.Capabilities {
+	return CapabilitiesForCNI(variant, CNICalico, f)
+}
+
+// CapabilitiesForCNI is what a kind cluster of variant with that CNI provides:
+// the plain bridge CNI enforces no NetworkPolicy, so it drops netpol.
+func CapabilitiesForCNI(variant, cni string, f HostFacts) cluster.Capabilities {
+	caps := capabilitiesFor(variant, f)
+	if cni == CNIBridge {
+		delete(caps, v1alpha1.CapNetpol)
+	}
+	return caps
+}
+
+func capabilitiesFor(variant string, f HostFacts) cluster.Capabilities {
 	caps := cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd,
 		v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapGatekeeper)
 	if f.AppArmor {
@@ -77,6 +91,7 @@ type Backend struct {
 	cache        manifestCache
 	readHostFile func(string) ([]byte, error)
 	nodeImage    string
+	cni          string
 	calico       ManifestPin
 	gatekeeper   ManifestPin
 	poll         time.Duration
@@ -131,13 +146,34 @@ func WithHostFileReader(f func(string) ([]byte, error)) Option {
 	return func(b *Backend) error { b.readHostFile = f; return nil }
 }
 
-// WithNodeImage overrides DefaultNodeImage; it must be pinned by digest.
+// WithNodeImage overrides DefaultNodeImage: either a registry image pinned
+// by digest (name:tag@sha256:..., pulled when missing) or a local image
+// (name:tag or sha256:ID) already in the container engine, e.g. built by
+// hack/kind-node-image.sh or loaded in an air-gapped room. A local image is
+// never pulled; clusters are created from its image ID.
 func WithNodeImage(image string) Option {
 	return func(b *Backend) error {
-		if !strings.Contains(image, "@sha256:") {
-			return fmt.Errorf("node image %q must be pinned by digest (name:tag@sha256:...)", image)
+		if err := checkNodeImageRef(image); err != nil {
+			return err
 		}
 		b.nodeImage = image
+		return nil
+	}
+}
+
+// WithCNI picks the cluster network: CNICalico (the default: NetworkPolicy
+// enforced) or CNIBridge (bridge + host-local from the node image, no
+// downloads and no NetworkPolicy; what CI uses offline).
+func WithCNI(name string) Option {
+	return func(b *Backend) error {
+		switch name {
+		case "", CNICalico:
+			b.cni = CNICalico
+		case CNIBridge:
+			b.cni = CNIBridge
+		default:
+			return fmt.Errorf("unknown kind CNI %q: use %s or %s", name, CNICalico, CNIBridge)
+		}
 		return nil
 	}
 }
@@ -159,6 +195,7 @@ func New(opts ...Option) (*Backend, error) {
 		runner:       OSRunner{},
 		readHostFile: os.ReadFile,
 		nodeImage:    DefaultNodeImage,
+		cni:          CNICalico,
 		calico:       CalicoPin(),
 		gatekeeper:   GatekeeperPin(),
 		poll:         3 * time.Second,
@@ -221,7 +258,7 @@ func (b *Backend) Capabilities(ctx context.Context) cluster.Capabilities {
 	if _, err := b.runner.Run(ctx, nil, p.CLI(), "info"); err != nil {
 		return cluster.Capabilities{}
 	}
-	return CapabilitiesFor(kindconfigs.DefaultVariant, ReadHostFacts(b.readHostFile))
+	return CapabilitiesForCNI(kindconfigs.DefaultVariant, b.cni, ReadHostFacts(b.readHostFile))
 }
 
 // clusterDir holds one cluster's kubeconfig, variant marker and node files.
@@ -238,6 +275,16 @@ func (b *Backend) variantOf(name string) string {
 	data, err := os.ReadFile(filepath.Join(b.clusterDir(name), "variant"))
 	if err != nil {
 		return kindconfigs.DefaultVariant
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// cniOf is the CNI a running cluster was created with (Calico for clusters
+// of ckslab versions that did not record it).
+func (b *Backend) cniOf(name string) string {
+	data, err := os.ReadFile(filepath.Join(b.clusterDir(name), "cni"))
+	if err != nil {
+		return CNICalico
 	}
 	return strings.TrimSpace(string(data))
 }
@@ -291,6 +338,9 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 		if have := b.variantOf(name); have != variant {
 			return nil, fmt.Errorf("cluster %s is running with kind config %q but %q is needed: run `ckslab cluster down` first", name, have, variant)
 		}
+		if have := b.cniOf(name); have != b.cni {
+			return nil, fmt.Errorf("cluster %s is running with CNI %s but %s is asked for: run `ckslab cluster down` first", name, have, b.cni)
+		}
 		progress.Report(cluster.Step{ID: "reuse", Title: "Reuse running kind cluster " + name, Done: true})
 		if err := b.exportKubeconfig(ctx, p, name); err != nil {
 			return nil, err
@@ -309,11 +359,27 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 		if image == "" {
 			image = b.nodeImage
 		}
+		if err := checkNodeImageRef(image); err != nil {
+			return nil, err
+		}
+		image, note, err := resolveNodeImage(ctx, b.runner, p.CLI(), image)
+		if err != nil {
+			return nil, err
+		}
+		if note != "" {
+			progress.Report(cluster.Step{ID: "node-image", Title: "Use " + note, Done: true})
+		}
+		if engineCgroupVersion(ctx, b.runner, p.CLI()) == 1 {
+			if raw, err = withClusterPatches(raw, CgroupV1Patches()...); err != nil {
+				return nil, err
+			}
+			progress.Report(cluster.Step{ID: "cgroup-v1", Title: "cgroup v1 host: " + CgroupV1Note, Done: true})
+		}
 		// kind writes the kubeconfig itself; create it 0600 first so it never exists wider.
 		if err := touchPrivate(kubeconfig); err != nil {
 			return nil, err
 		}
-		err := p.Create(ctx, CreateRequest{Name: name, Config: raw, NodeImage: image, KubeconfigPath: kubeconfig,
+		err = p.Create(ctx, CreateRequest{Name: name, Config: raw, NodeImage: image, KubeconfigPath: kubeconfig,
 			WaitForReady: 0, Progress: progress})
 		if err != nil {
 			return nil, fmt.Errorf("create kind cluster %s: %w (check `ckslab doctor`; remove leftovers with `ckslab cluster down`)", name, err)
@@ -323,6 +389,9 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 		}
 		if err := os.WriteFile(filepath.Join(b.clusterDir(name), "variant"), []byte(variant+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("record cluster variant: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(b.clusterDir(name), "cni"), []byte(b.cni+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("record cluster CNI: %w", err)
 		}
 	}
 	c, cp, err := b.build(ctx, p, name, variant)
@@ -334,7 +403,7 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 			return nil, err
 		}
 	}
-	if err := b.ensureCalico(ctx, cp, progress); err != nil {
+	if err := b.ensureNetwork(ctx, c, cp, progress); err != nil {
 		return nil, err
 	}
 	for _, a := range spec.Addons {
@@ -374,7 +443,7 @@ func (b *Backend) build(ctx context.Context, p Provider, name, variant string) (
 		return nil, nil, fmt.Errorf("list nodes of cluster %s: %w", name, err)
 	}
 	c := &cluster.Cluster{Name: name, Backend: b.Name(), Kubeconfig: b.KubeconfigPath(name),
-		Capabilities: CapabilitiesFor(variant, ReadHostFacts(b.readHostFile))}
+		Capabilities: CapabilitiesForCNI(variant, b.cniOf(name), ReadHostFacts(b.readHostFile))}
 	var cp *Node
 	for _, in := range sortedNodes(infos) {
 		n := NewNode(in.Name, in.Role, p.CLI(), b.runner)
@@ -447,7 +516,11 @@ func (b *Backend) Status(ctx context.Context, name string) (*cluster.Status, err
 		}
 		st.Components = append(st.Components, cs)
 	}
-	st.Notes = append(st.Notes, "kind config: "+b.variantOf(c.Name), "CNI: Calico "+b.calico.Version)
+	network := "CNI: Calico " + b.calico.Version
+	if b.cniOf(c.Name) == CNIBridge {
+		network = "CNI: bridge + host-local (no NetworkPolicy enforcement)"
+	}
+	st.Notes = append(st.Notes, "kind config: "+b.variantOf(c.Name), network)
 	for _, n := range c.Nodes {
 		st.Notes = append(st.Notes, fmt.Sprintf("node %s (%s)", n.Name(), n.Role()))
 	}

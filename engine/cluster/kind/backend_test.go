@@ -97,8 +97,8 @@ func TestUpCreatesClusterInstallsCalicoAndAddons(t *testing.T) {
 	}
 	cmds := r.commands()
 	applyCalico := "docker exec -i ckslab-control-plane kubectl --kubeconfig=/etc/kubernetes/admin.conf apply --server-side --force-conflicts -f -"
-	if cmds[0] != applyCalico || r.calls[0].stdin != "calico-manifest" {
-		t.Errorf("first command = %q (stdin %q), want Calico apply", cmds[0], r.calls[0].stdin)
+	if first := r.nodeCalls()[0]; first.argv != applyCalico || first.stdin != "calico-manifest" {
+		t.Errorf("first node command = %q (stdin %q), want Calico apply", first.argv, first.stdin)
 	}
 	if !strings.Contains(strings.Join(cmds, "\n"), "gatekeeper-controller-manager") {
 		t.Errorf("gatekeeper not installed:\n%s", strings.Join(cmds, "\n"))
@@ -142,7 +142,7 @@ func TestUpPSPLegacy(t *testing.T) {
 	if p.created[0].NodeImage != LegacyPSPNodeImage {
 		t.Errorf("node image = %s", p.created[0].NodeImage)
 	}
-	if r.calls[0].stdin != pspBootstrapManifest {
+	if r.nodeCalls()[0].stdin != pspBootstrapManifest {
 		t.Errorf("PSP bootstrap must be applied before Calico")
 	}
 	if !c.Capabilities.Has(v1alpha1.CapPSP) {

@@ -12,6 +12,24 @@ import (
 	"github.com/ckslab/ckslab/engine/cluster"
 )
 
+// The CNIs a kind cluster can get.
+const (
+	// CNICalico is the default: the pinned Calico manifest, NetworkPolicy enforced.
+	CNICalico = "calico"
+	// CNIBridge is the plain CNI from the node image (bridge + host-local +
+	// portmap, one pod subnet per node, routes between nodes): no download,
+	// no NetworkPolicy enforcement.
+	CNIBridge = "bridge"
+)
+
+// ensureNetwork installs the backend's CNI and waits for every node to be Ready.
+func (b *Backend) ensureNetwork(ctx context.Context, c *cluster.Cluster, cp *Node, progress cluster.ProgressFunc) error {
+	if b.cni == CNIBridge {
+		return b.ensureBridge(ctx, c, cp, progress)
+	}
+	return b.ensureCalico(ctx, cp, progress)
+}
+
 // calicoDSArgs reads desired/ready/updated pods of the calico-node DaemonSet.
 func calicoDSArgs() []string {
 	return kubectlArgv("-n", "kube-system", "get", "daemonset", "calico-node",
@@ -45,7 +63,7 @@ func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, step cluster.S
 	ctx, cancel := context.WithTimeout(ctx, b.readyTimeout)
 	defer cancel()
 	for {
-		pending := b.networkPending(ctx, cp)
+		pending := b.networkPending(ctx, cp, true)
 		if len(pending) == 0 {
 			step.Done, step.Line = true, "calico-node ready on all nodes; all nodes Ready"
 			progress.Report(step)
@@ -66,15 +84,17 @@ func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, step cluster.S
 }
 
 // networkPending lists what is not ready yet (empty when all is ready).
-func (b *Backend) networkPending(ctx context.Context, cp *Node) []string {
+func (b *Backend) networkPending(ctx context.Context, cp *Node, calico bool) []string {
 	var pending []string
-	out, err := cp.Exec(ctx, nil, calicoDSArgs()...)
-	if err != nil {
-		pending = append(pending, "calico-node DaemonSet not readable yet")
-	} else if msg := calicoPending(strings.TrimSpace(string(out))); msg != "" {
-		pending = append(pending, msg)
+	if calico {
+		out, err := cp.Exec(ctx, nil, calicoDSArgs()...)
+		if err != nil {
+			pending = append(pending, "calico-node DaemonSet not readable yet")
+		} else if msg := calicoPending(strings.TrimSpace(string(out))); msg != "" {
+			pending = append(pending, msg)
+		}
 	}
-	out, err = cp.Exec(ctx, nil, nodesReadyArgs()...)
+	out, err := cp.Exec(ctx, nil, nodesReadyArgs()...)
 	if err != nil {
 		return append(pending, "nodes not readable yet")
 	}

@@ -63,6 +63,17 @@ func (f *fakeRunner) commands() []string {
 	return out
 }
 
+// nodeCalls are the recorded commands run in nodes (docker exec), in order.
+func (f *fakeRunner) nodeCalls() []call {
+	var out []call
+	for _, c := range f.calls {
+		if strings.HasPrefix(c.argv, "docker exec ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // fakeProvider is the Provider seam without a container engine.
 type fakeProvider struct {
 	clusters map[string][]NodeInfo
