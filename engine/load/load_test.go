@@ -40,6 +40,12 @@ func TestLintInvalidExactMessages(t *testing.T) {
 			`testdata/invalid/no-solution-and-path.yaml:17:3: spec.solution: is required: CI applies it to prove the checks can pass`,
 		}},
 		{"duplicate-key.yaml", []string{`testdata/invalid/duplicate-key.yaml:7:3: invalid YAML: mapping key "title" already defined at [6:3]`}},
+		{"guard-protects.yaml", []string{
+			`testdata/invalid/guard-protects.yaml:16:5: spec.checks[0].weight: a guard awards no points: remove weight (a failed guard zeroes what it protects)`,
+			`testdata/invalid/guard-protects.yaml:17:24: spec.checks[0].protects[1]: no check has id "nope"; protects names scored checks of this scenario: scored`,
+			`testdata/invalid/guard-protects.yaml:17:30: spec.checks[0].protects[2]: "other-guard" is a guard, which awards no points; protects names scored checks: scored`,
+			`testdata/invalid/guard-protects.yaml:29:5: spec.checks[2].protects: is only for guards: set guard: true, or remove protects`,
+		}},
 		{"operation-mixed.yaml", []string{
 			`testdata/invalid/operation-mixed.yaml:18:5: spec.solution[0]: has 2 operations (apply, kubectl); set exactly one per list item`,
 			`testdata/invalid/operation-mixed.yaml:21:22: spec.solution[1].node.editManifest.component: must be one of kube-apiserver, etcd, kube-controller-manager, kube-scheduler, got "kube-apiservr"`,

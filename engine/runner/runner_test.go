@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,7 +12,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/load"
@@ -247,21 +247,56 @@ func TestAlternatives(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var alt runner.Alternative
-			if err := yaml.UnmarshalStrict(data, &alt); err != nil {
-				t.Fatalf("%s: %v", f, err)
+			alt, err := runner.ParseAlternative(f, data)
+			if err != nil {
+				t.Fatal(err)
 			}
 			s, err := r.Catalog.Get(id)
 			if err != nil {
 				t.Fatalf("%s is an alternative for scenario %s, which is not in the catalog", f, id)
 			}
-			if why := runner.MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(context.Background())); why != "" {
-				t.Skip(why)
+			if ps := alt.Problems(s); len(ps) > 0 {
+				t.Fatalf("%s: %s", f, strings.Join(ps, "\n"))
 			}
 			rs, err := r.TryAlternative(context.Background(), id, alt)
+			var skip *runner.SkippedError
+			if errors.As(err, &skip) {
+				t.Skip(skip.Reason)
+			}
 			if err != nil {
 				t.Fatalf("%s (%s): %v\nresults: %+v", f, strings.TrimSpace(alt.Description), err, rs)
 			}
 		})
 	}
+}
+
+// TestAlternativeFilesWellFormed needs no cluster: every alternative file
+// decodes strictly and names real objectives (mustFail) of a real scenario.
+func TestAlternativeFilesWellFormed(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/alternatives/*/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no alternatives under testdata/alternatives")
+	}
+	c := catalog(t)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alt, err := runner.ParseAlternative(f, data)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		id := filepath.Base(filepath.Dir(f))
+		s, err := c.Get(id)
+		if err != nil {
+			t.Errorf("%s: no scenario %s in the catalog", f, id)
+			continue
+		}
+		for _, p := range alt.Problems(s) {
+			t.Errorf("%s: %s", f, p)
+		}
+	}
+	t.Logf("%d alternative files", len(files))
 }

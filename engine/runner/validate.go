@@ -2,10 +2,13 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/goccy/go-yaml"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
@@ -156,34 +159,158 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 }
 
 // Alternative is a testdata/alternatives file: a different fix and whether
-// it must pass.
+// it must pass. A wrong fix (expect: fail) names the objectives that must
+// catch it in MustFail.
 type Alternative struct {
-	Expect      string               `json:"expect"`
-	Description string               `json:"description"`
-	Operations  []v1alpha1.Operation `json:"operations"`
+	Expect      string `json:"expect"`
+	Description string `json:"description"`
+	// MustFail (required for expect: fail, refused for pass) lists the
+	// check ids that must fail after this fix; the others may do anything.
+	MustFail []string `json:"mustFail,omitempty"`
+	// Backend restricts the alternative to one backend (kind or local);
+	// elsewhere it is skipped with the reason. Default: any backend the
+	// scenario runs on.
+	Backend    string               `json:"backend,omitempty"`
+	Operations []v1alpha1.Operation `json:"operations"`
 }
 
+// AlternativeBackends are the values Alternative.Backend accepts.
+func AlternativeBackends() []string { return []string{"kind", "local"} }
+
+// yamlPosRE splits goccy/go-yaml's "[line:col] message".
+var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*(.*)`)
+
+// ParseAlternative decodes an alternative file strictly: unknown fields,
+// wrong types and duplicate keys are errors naming file:line:col.
+func ParseAlternative(file string, data []byte) (Alternative, error) {
+	var alt Alternative
+	if err := yaml.UnmarshalWithOptions(data, &alt, yaml.Strict()); err != nil {
+		msg := yaml.FormatError(err, false, false)
+		if m := yamlPosRE.FindStringSubmatch(msg); m != nil {
+			return Alternative{}, fmt.Errorf("%s:%s:%s: %s", file, m[1], m[2], m[3])
+		}
+		return Alternative{}, fmt.Errorf("%s: %s", file, msg)
+	}
+	return alt, nil
+}
+
+// Problems lists what is wrong with alt as a fix for s (empty when fine):
+// expect, mustFail naming real check ids, backend, the operations.
+func (a Alternative) Problems(s *load.Scenario) []string {
+	var ps []string
+	ids := map[string]bool{}
+	for _, c := range s.Spec.Checks {
+		ids[c.ID] = true
+	}
+	switch a.Expect {
+	case "pass":
+		if len(a.MustFail) > 0 {
+			ps = append(ps, "mustFail: only for expect: fail (a correct fix must pass every objective)")
+		}
+	case "fail":
+		if len(a.MustFail) == 0 {
+			ps = append(ps, "mustFail: required for expect: fail: name the objectives that must catch this wrong fix (check ids: "+strings.Join(checkIDs(s), ", ")+")")
+		}
+	default:
+		ps = append(ps, fmt.Sprintf("expect: must be pass or fail, got %q", a.Expect))
+	}
+	seen := map[string]bool{}
+	for i, id := range a.MustFail {
+		switch {
+		case !ids[id]:
+			ps = append(ps, fmt.Sprintf("mustFail[%d]: %s has no check %q (check ids: %s)", i, s.ID, id, strings.Join(checkIDs(s), ", ")))
+		case seen[id]:
+			ps = append(ps, fmt.Sprintf("mustFail[%d]: %q listed twice", i, id))
+		}
+		seen[id] = true
+	}
+	if a.Backend != "" && !slices.Contains(AlternativeBackends(), a.Backend) {
+		ps = append(ps, fmt.Sprintf("backend: must be one of %s, got %q", strings.Join(AlternativeBackends(), ", "), a.Backend))
+	}
+	if strings.TrimSpace(a.Description) == "" {
+		ps = append(ps, "description: required: say why this fix is right or plausibly wrong")
+	}
+	if len(a.Operations) == 0 {
+		ps = append(ps, "operations: at least one operation is required")
+	}
+	for _, fe := range v1alpha1.ValidateOperations("operations", a.Operations) {
+		ps = append(ps, fe.Error())
+	}
+	return ps
+}
+
+// SkipReason says why alt does not run on backend, or "".
+func (a Alternative) SkipReason(backend string) string {
+	if a.Backend != "" && a.Backend != backend {
+		return fmt.Sprintf("this alternative runs only on the %s backend (backend: %s), not on %s", a.Backend, a.Backend, backend)
+	}
+	return ""
+}
+
+func checkIDs(s *load.Scenario) []string {
+	var out []string
+	for _, c := range s.Spec.Checks {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+// SkippedError is returned by TryAlternative when the alternative cannot
+// run on this backend; Reason says why.
+type SkippedError struct{ Reason string }
+
+func (e *SkippedError) Error() string { return "skipped: " + e.Reason }
+
 // TryAlternative runs an alternative fix and reports whether the outcome
-// matched its expectation, with a sentence saying why not.
+// matched its expectation, with a sentence saying why not. An alternative
+// that cannot run here returns a *SkippedError.
 func (r *Runner) TryAlternative(ctx context.Context, id string, alt Alternative) ([]checks.Result, error) {
 	s, err := r.Catalog.Get(id)
 	if err != nil {
 		return nil, err
 	}
-	if alt.Expect != "pass" && alt.Expect != "fail" {
-		return nil, fmt.Errorf("expect must be pass or fail, got %q", alt.Expect)
+	if ps := alt.Problems(s); len(ps) > 0 {
+		return nil, fmt.Errorf("invalid alternative for %s: %s", id, strings.Join(ps, "; "))
+	}
+	if why := alt.SkipReason(r.Backend.Name()); why != "" {
+		return nil, &SkippedError{Reason: why}
+	}
+	if why := MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(ctx)); why != "" {
+		return nil, &SkippedError{Reason: why}
 	}
 	_, after, err := r.Trial(ctx, s, alt.Operations, alt.Expect == "pass")
 	if err != nil {
 		return after, err
 	}
-	switch {
-	case alt.Expect == "pass" && !allPassed(after):
-		return after, fmt.Errorf("this fix should pass but does not: %s", firstNotPassed(after))
-	case alt.Expect == "fail" && allPassed(after):
-		return after, errors.New("this wrong fix should fail at least one objective, but every objective passes")
+	return after, alt.judge(after)
+}
+
+// judge compares results after an alternative with its expectation.
+func (a Alternative) judge(after []checks.Result) error {
+	if a.Expect == "pass" {
+		if !allPassed(after) {
+			return fmt.Errorf("this fix should pass but does not: %s", firstNotPassed(after))
+		}
+		return nil
 	}
-	return after, nil
+	byID := map[string]checks.Result{}
+	for _, r := range after {
+		byID[r.ID] = r
+	}
+	var missed []string
+	for _, id := range a.MustFail {
+		r, ok := byID[id]
+		switch {
+		case !ok:
+			missed = append(missed, id+": no result")
+		case r.Status != checks.Fail:
+			missed = append(missed, fmt.Sprintf("%s: %s (%s)", id, r.Status, r.Message))
+		}
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("this wrong fix must fail %s, but: %s", strings.Join(a.MustFail, ", "), strings.Join(missed, "; "))
+	}
+	return nil
 }
 
 func allPassed(rs []checks.Result) bool {

@@ -244,6 +244,14 @@ type Check struct {
 	Weight    int    `json:"weight,omitempty" jsonschema:"minimum=1"`
 	// Timeout lets the check poll until state converges (default: no polling).
 	Timeout string `json:"timeout,omitempty"`
+	// Guard marks an objective that is already true before the learner
+	// starts and must stay true ("the app still runs", "the other binding
+	// is kept"). A guard awards no points and counts in no maximum; when it
+	// fails, every check it protects scores 0.
+	Guard bool `json:"guard,omitempty"`
+	// Protects names the scored (non-guard) checks whose points a failed
+	// guard cancels; empty means every scored check. Only for guards.
+	Protects []string `json:"protects,omitempty"`
 
 	Assert        *AssertCheck        `json:"assert,omitempty"`
 	Absent        *AbsentCheck        `json:"absent,omitempty"`

@@ -115,7 +115,7 @@ func (s *Scenario) Validate() []FieldError {
 			e.add(p+".weight", "must not be negative")
 		}
 		validateDuration(e, p+".timeout", c.Timeout)
-		set := setFields(&c, "ID", "Objective", "Weight", "Timeout")
+		set := setFields(&c, "ID", "Objective", "Weight", "Timeout", "Guard", "Protects")
 		switch len(set) {
 		case 0:
 			e.add(p, "has no check type; set exactly one of: %s", strings.Join(CheckTypes(), ", "))
@@ -125,11 +125,67 @@ func (s *Scenario) Validate() []FieldError {
 			e.add(p, "has %d check types (%s); set exactly one", len(set), strings.Join(set, ", "))
 		}
 	}
+	validateGuards(e, sp.Checks, ids)
 	for i, d := range sp.Docs {
 		if !strings.HasPrefix(d, "https://") {
 			e.add(fmt.Sprintf("spec.docs[%d]", i), "must be an https:// link, got %q", d)
 		}
 	}
+	return e.list
+}
+
+// validateGuards checks guard and protects: protects is only for guards
+// and names existing scored checks; a guard carries no weight; at least
+// one check awards points.
+func validateGuards(e *errs, cs []Check, ids map[string]int) {
+	scored := 0
+	for i, c := range cs {
+		p := fmt.Sprintf("spec.checks[%d]", i)
+		if !c.Guard {
+			scored++
+			if len(c.Protects) > 0 {
+				e.add(p+".protects", "is only for guards: set guard: true, or remove protects")
+			}
+			continue
+		}
+		if c.Weight != 0 {
+			e.add(p+".weight", "a guard awards no points: remove weight (a failed guard zeroes what it protects)")
+		}
+		seen := map[string]bool{}
+		for j, id := range c.Protects {
+			pp := fmt.Sprintf("%s.protects[%d]", p, j)
+			k, ok := ids[id]
+			switch {
+			case !ok:
+				e.add(pp, "no check has id %q; protects names scored checks of this scenario: %s", id, strings.Join(scoredIDs(cs), ", "))
+			case cs[k].Guard:
+				e.add(pp, "%q is a guard, which awards no points; protects names scored checks: %s", id, strings.Join(scoredIDs(cs), ", "))
+			case seen[id]:
+				e.add(pp, "%q listed twice", id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(cs) > 0 && scored == 0 {
+		e.add("spec.checks", "every check is a guard, so the scenario awards no points: at least one check must judge the task (guard: false)")
+	}
+}
+
+func scoredIDs(cs []Check) []string {
+	var out []string
+	for _, c := range cs {
+		if !c.Guard && c.ID != "" {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+// ValidateOperations reports the problems of an operation list (setup,
+// solution, cleanup, or an alternative fix) under path.
+func ValidateOperations(path string, ops []Operation) []FieldError {
+	e := &errs{}
+	validateOps(e, path, ops)
 	return e.list
 }
 
@@ -456,7 +512,7 @@ func parseMode(s string) (uint32, error) {
 
 // CheckTypes lists the check type field names.
 func CheckTypes() []string {
-	return jsonNames(reflect.TypeOf(Check{}), "id", "objective", "weight", "timeout")
+	return jsonNames(reflect.TypeOf(Check{}), "id", "objective", "weight", "timeout", "guard", "protects")
 }
 
 // OperationTypes lists the operation field names.
