@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -11,11 +12,24 @@ import (
 
 	"github.com/ckslab/ckslab/engine/cluster"
 	"github.com/ckslab/ckslab/engine/cluster/backend"
+	"github.com/ckslab/ckslab/engine/runner"
 )
+
+// backendOptions are what every verb resolves its backend with: with
+// --backend auto, the running lab's backend (or a cluster of this name that
+// already runs on one backend) wins over what auto would pick on this host.
+// CKSLAB_KIND_NODE_IMAGE and CKSLAB_KIND_CNI configure the kind backend.
+func (a *app) backendOptions() backend.Options {
+	o := backend.Options{StateRoot: a.stateRoot(), Cluster: a.clusterName, Kind: backend.KindSettingsFromEnv(os.Getenv)}
+	if st, err := (&runner.Runner{StateDir: a.stateRoot(), ClusterName: a.clusterName}).LoadState(); err == nil {
+		o.LabBackend = st.Backend
+	}
+	return o
+}
 
 // resolveBackend returns the backend chosen by --backend and says why on stderr.
 func (a *app) resolveBackend(ctx context.Context) (cluster.Backend, error) {
-	b, why, err := backend.Resolve(ctx, a.backendName, backend.Options{StateRoot: a.stateRoot()})
+	b, why, err := backend.Resolve(ctx, a.backendName, a.backendOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ckslab/ckslab/engine/cluster/backend"
 	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/engine/runner"
 )
@@ -23,21 +22,9 @@ func (a *app) labRunner(ctx context.Context, allowHost bool) (*runner.Runner, er
 		return nil, err
 	}
 	r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName, Out: a.textEvents(), AllowHostExec: allowHost}
-	name, fromLab := a.backendName, false
-	if name == "" || name == "auto" {
-		if st, err := r.LoadState(); err == nil && st.Backend != "" {
-			name, fromLab = st.Backend, true
-		}
-	}
-	b, why, err := backend.Resolve(ctx, name, backend.Options{StateRoot: a.stateRoot()})
+	b, err := a.resolveBackend(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if fromLab {
-		why = name + " (the running lab's backend)"
-	}
-	if a.backendName == "" || a.backendName == "auto" {
-		fmt.Fprintf(a.ErrOut, "backend %s\n", why)
 	}
 	r.Backend = b
 	return r, nil

@@ -21,6 +21,47 @@ type Options struct {
 	// Probe reports which container engine CLI has a daemon that answers
 	// ("" for none); tests replace it. Default: DetectEngine.
 	Probe func(ctx context.Context) string
+	// LabBackend is the backend of the running lab ("" when none): with
+	// auto, every verb talks to that lab's cluster, whatever auto would
+	// pick on this host today.
+	LabBackend string
+	// Cluster is the cluster the verb acts on. With auto and no lab, a
+	// cluster of that name that already runs on one backend is used rather
+	// than auto's pick (a local cluster made with --backend local, then
+	// `ckslab ssh` on a host where Docker answers).
+	Cluster string
+	// Running reports whether cluster name runs on b; tests replace it.
+	// Default: b.Get succeeds.
+	Running func(ctx context.Context, b cluster.Backend, name string) bool
+	// Kind settings (see KindSettingsFromEnv).
+	Kind KindSettings
+}
+
+// KindSettings configure the kind backend beyond its defaults.
+type KindSettings struct {
+	// NodeImage replaces the default node image: a digest-pinned reference
+	// or a local image present in the container engine.
+	NodeImage string
+	// CNI is kind.CNICalico (default) or kind.CNIBridge.
+	CNI string
+}
+
+// KindSettingsFromEnv reads CKSLAB_KIND_NODE_IMAGE and CKSLAB_KIND_CNI.
+func KindSettingsFromEnv(getenv func(string) string) KindSettings {
+	return KindSettings{NodeImage: getenv("CKSLAB_KIND_NODE_IMAGE"), CNI: getenv("CKSLAB_KIND_CNI")}
+}
+
+// EffectiveNodeImage is the node image the kind backend uses with these settings.
+func (k KindSettings) EffectiveNodeImage() string {
+	if k.NodeImage != "" {
+		return k.NodeImage
+	}
+	return kind.DefaultNodeImage
+}
+
+func running(ctx context.Context, b cluster.Backend, name string) bool {
+	_, err := b.Get(ctx, name)
+	return err == nil
 }
 
 // Names are the accepted --backend values.
@@ -34,11 +75,27 @@ func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, stri
 	if probe == nil {
 		probe = DetectEngine
 	}
+	isRunning := o.Running
+	if isRunning == nil {
+		isRunning = running
+	}
 	switch name {
 	case "", "auto":
+		switch o.LabBackend {
+		case "kind", "local":
+			b, _, err := Resolve(ctx, o.LabBackend, o)
+			return b, o.LabBackend + " (the running lab's backend)", err
+		}
 		if eng := probe(ctx); eng != "" {
 			b, err := newKind(o, eng)
-			return b, "kind (auto: the " + eng + " daemon answers)", err
+			if err != nil || o.Cluster == "" || isRunning(ctx, b, o.Cluster) {
+				return b, "kind (auto: the " + eng + " daemon answers)", err
+			}
+			// No kind cluster of that name: one made with --backend local wins.
+			if l, lerr := newLocal(); lerr == nil && isRunning(ctx, l, o.Cluster) {
+				return l, "local (auto: cluster " + o.Cluster + " runs on the local backend)", nil
+			}
+			return b, "kind (auto: the " + eng + " daemon answers)", nil
 		}
 		b, err := newLocal()
 		return b, "local (auto: no Docker or podman daemon answers; pods will not run)", err
@@ -65,6 +122,12 @@ func newKind(o Options, engine string) (cluster.Backend, error) {
 	}
 	if engine != "" {
 		opts = append(opts, kind.WithContainerEngine(engine))
+	}
+	if o.Kind.NodeImage != "" {
+		opts = append(opts, kind.WithNodeImage(o.Kind.NodeImage))
+	}
+	if o.Kind.CNI != "" {
+		opts = append(opts, kind.WithCNI(o.Kind.CNI))
 	}
 	b, err := kind.New(opts...)
 	if err != nil {
