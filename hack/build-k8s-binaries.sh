@@ -26,9 +26,14 @@ install_bin() { # atomically move a freshly built binary into the cache
 }
 
 need=()
-wanted=(etcd kube-apiserver kube-controller-manager)
-# kubectl is what learners type; build it too on machines without one.
-command -v kubectl >/dev/null 2>&1 || wanted+=(kubectl)
+if [[ -n "${K8S_BINARIES:-}" ]]; then
+  # An explicit list (hack/kind-node-image.sh asks for the node's binaries).
+  read -r -a wanted <<<"$K8S_BINARIES"
+else
+  wanted=(etcd kube-apiserver kube-controller-manager)
+  # kubectl is what learners type; build it too on machines without one.
+  command -v kubectl >/dev/null 2>&1 || wanted+=(kubectl)
+fi
 for b in "${wanted[@]}"; do
   [[ -x "$DEST/$b" ]] || need+=("$b")
 done
@@ -69,17 +74,13 @@ if [[ ${#k8s_need[@]} -gt 0 ]]; then
     echo "require k8s.io/kubernetes ${K8S_VERSION}"
     sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#replace \1 => \1 '"${STAGING}"'#p' "$modfile"
   } >> go.mod
-  cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for b in $(printf '%s\n' kube-apiserver kube-controller-manager kubectl "${k8s_need[@]}" | sort -u); do
+      printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$b"
+    done
+    printf ')\n'
+  } > tools.go
   go mod tidy >/dev/null 2>&1 || go mod tidy
   for b in "${k8s_need[@]}"; do
     log "go build k8s.io/kubernetes/cmd/$b"
