@@ -104,9 +104,12 @@ func (c *compiled) Run(ctx context.Context, env *Env) Result { return c.run(ctx,
 
 func (c *compiled) run(ctx context.Context, env *Env, timeout time.Duration) Result {
 	start := time.Now()
-	r := Result{ID: c.spec.ID, Objective: c.spec.Objective, Weight: c.spec.Weight}
+	r := Result{ID: c.spec.ID, Objective: c.spec.Objective, Weight: c.spec.Weight, Guard: c.spec.Guard, Protects: c.spec.Protects}
 	if r.Weight <= 0 {
 		r.Weight = 1
+	}
+	if r.Guard {
+		r.Weight = 0
 	}
 	deadline := start.Add(timeout)
 	var o outcome
@@ -231,6 +234,12 @@ func build(cc *compiler, sp v1alpha1.Check) (impl, error) {
 		return newCommand(sp.Command)
 	case sp.AnswerFile != nil:
 		return newAnswerFile(sp.AnswerFile)
+	case sp.Access != nil:
+		return newAccess(sp.Access)
+	case sp.NetpolEffect != nil:
+		return newNetpolEffect(sp.NetpolEffect)
+	case sp.EndpointProbe != nil:
+		return newEndpointProbe(sp.EndpointProbe)
 	}
 	return nil, errors.New("no check type is set")
 }

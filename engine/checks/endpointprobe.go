@@ -1,0 +1,150 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/ops/cmdflags"
+)
+
+// endpointProbe judges the effect of a component's flags by asking the
+// component itself: an HTTPS GET on its own port.
+type endpointProbe struct {
+	spec *v1alpha1.EndpointProbeCheck
+}
+
+// defaultSecurePorts are the kubeadm components' default --secure-port.
+func defaultSecurePort(component string) string {
+	switch component {
+	case "kube-controller-manager":
+		return "10257"
+	case "kube-scheduler":
+		return "10259"
+	}
+	return "6443"
+}
+
+func newEndpointProbe(s *v1alpha1.EndpointProbeCheck) (impl, error) {
+	switch s.Component {
+	case "kube-apiserver", "kube-controller-manager", "kube-scheduler":
+	default:
+		return nil, fmt.Errorf("endpointProbe component must be kube-apiserver, kube-controller-manager or kube-scheduler, got %q", s.Component)
+	}
+	if !strings.HasPrefix(s.Path, "/") {
+		return nil, fmt.Errorf("endpointProbe path must start with /, got %q", s.Path)
+	}
+	if (len(s.ExpectStatus) == 0) == (len(s.RejectStatus) == 0) {
+		return nil, fmt.Errorf("endpointProbe needs exactly one of expectStatus or rejectStatus")
+	}
+	return endpointProbe{s}, nil
+}
+
+func (p endpointProbe) run(ctx context.Context, env *Env) outcome {
+	if env.Kube == nil || env.Cluster == nil {
+		return errored("no cluster is running (ckslab start <id>)")
+	}
+	cfg := rest.CopyConfig(env.Kube.Config)
+	base := strings.TrimSuffix(cfg.Host, "/")
+	if p.spec.Component != "kube-apiserver" {
+		// The controller-manager and scheduler listen on the node only.
+		if env.Cluster.Backend != "local" || env.Cluster.Components == nil {
+			return skipped(fmt.Sprintf("probing %s's own port needs the local backend (it listens on the node only)", p.spec.Component))
+		}
+		st, err := env.Cluster.Components.Component(ctx, p.spec.Component)
+		if err != nil {
+			return errored("inspect %s: %v", p.spec.Component, err)
+		}
+		if !st.Running {
+			return failed(fmt.Sprintf("%s is not running, so its endpoint cannot be judged (check its logs)", p.spec.Component))
+		}
+		flags := cmdflags.ParseCommand(st.Args)
+		port, ok := flags.Value("secure-port")
+		if !ok {
+			port = defaultSecurePort(p.spec.Component)
+		}
+		if port == "0" {
+			return failed(fmt.Sprintf("%s serves nothing over HTTPS (--secure-port=0)", p.spec.Component))
+		}
+		host := "127.0.0.1"
+		if a, ok := flags.Value("bind-address"); ok && a != "" && a != "0.0.0.0" && a != "::" {
+			host = a
+		}
+		base = "https://" + net.JoinHostPort(host, port)
+		cfg.Host = base
+		// A self-signed serving certificate (kubeadm): trust it like a
+		// kubelet probe does; the client credentials still apply.
+		cfg.TLSClientConfig.Insecure = true
+		cfg.TLSClientConfig.CAData, cfg.TLSClientConfig.CAFile, cfg.TLSClientConfig.ServerName = nil, "", ""
+	}
+	who := "the lab admin"
+	if p.spec.Anonymous {
+		cfg = rest.AnonymousClientConfig(cfg)
+		who = "an anonymous client"
+	}
+	rt, err := rest.TransportFor(cfg)
+	if err != nil {
+		return errored("build a client for %s: %v", base, err)
+	}
+	u, err := url.Parse(base + p.spec.Path)
+	if err != nil {
+		return errored("endpoint URL %s%s: %v", base, p.spec.Path, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return errored("request %s: %v", u, err)
+	}
+	resp, err := (&http.Client{Transport: rt}).Do(req)
+	if err != nil {
+		// No answer is not an answer: a component that is down neither
+		// serves nor refuses the endpoint.
+		return errored("GET %s as %s: %s", u, who, sentence(err.Error()))
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+	resp.Body.Close()
+	got := resp.StatusCode
+	ev := []string{fmt.Sprintf("found: GET %s as %s -> %s", u.Path, who, resp.Status)}
+	if s := strings.TrimSpace(string(body)); s != "" {
+		ev = append(ev, "body: "+truncate(strings.Join(strings.Fields(s), " "), 160))
+	}
+	if len(p.spec.ExpectStatus) > 0 {
+		ev = append(ev, "expected: status "+joinInts(p.spec.ExpectStatus))
+		if containsInt(p.spec.ExpectStatus, got) {
+			return passed(fmt.Sprintf("%s answers %s on %s with %d, as expected", p.spec.Component, who, p.spec.Path, got), ev...)
+		}
+		return failed(fmt.Sprintf("%s answers %s on %s with %s; expected %s", p.spec.Component, who, p.spec.Path, resp.Status, joinInts(p.spec.ExpectStatus)), ev...)
+	}
+	ev = append(ev, "expected: any status but "+joinInts(p.spec.RejectStatus))
+	if containsInt(p.spec.RejectStatus, got) {
+		return failed(fmt.Sprintf("%s still answers %s on %s with %s", p.spec.Component, who, p.spec.Path, resp.Status), ev...)
+	}
+	return passed(fmt.Sprintf("%s answers %s on %s with %d", p.spec.Component, who, p.spec.Path, got), ev...)
+}
+
+func containsInt(l []int, v int) bool {
+	for _, x := range l {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func joinInts(l []int) string {
+	s := make([]string, len(l))
+	for i, v := range l {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, " or ")
+}
