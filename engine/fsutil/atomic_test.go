@@ -7,6 +7,7 @@ import (
 )
 
 func TestWriteFileAtomic(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "state.json")
 	for _, content := range []string{"first", "second"} {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestGitAddUpdateRemove(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	repo := copyFixture(t)
 	src, first := gitRepo(t, repo)
@@ -103,6 +104,7 @@ func TestGitAddUpdateRemove(t *testing.T) {
 }
 
 func TestArchiveAdd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	entries := treeEntries(t, fixture, "sample-1.0.0/") // release tarballs wrap one top directory
 	tgz, zipped := tarGz(t, entries), zipBytes(t, treeEntries(t, fixture, ""))
@@ -132,6 +134,7 @@ func TestArchiveAdd(t *testing.T) {
 }
 
 func TestDirAddPinnedByTree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := copyFixture(t)
 	m := New(t.TempDir(), "dev")
@@ -149,6 +152,7 @@ func TestDirAddPinnedByTree(t *testing.T) {
 // reason and leaves the installed packs and the catalog byte-for-byte
 // untouched.
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	good := treeEntries(t, fixture, "")
 	with := func(extra ...entry) []entry { return append(append([]entry{}, good...), extra...) }

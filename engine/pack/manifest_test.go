@@ -6,6 +6,7 @@ import (
 )
 
 func TestParseManifest(t *testing.T) {
+	t.Parallel()
 	const head = "apiVersion: ckslab.dev/v1alpha1\nkind: Pack\n"
 	tests := []struct {
 		name string
@@ -55,6 +56,7 @@ func TestParseManifest(t *testing.T) {
 }
 
 func TestVersionAtLeast(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		have, want string
 		ok         bool
@@ -70,6 +72,7 @@ func TestVersionAtLeast(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sum := "sha256:" + strings.Repeat("a", 64)
 	tests := []struct {
@@ -115,6 +118,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestWithShallowClone(t *testing.T) {
+	t.Parallel()
 	sha := strings.Repeat("c", 40)
 	for in, want := range map[string]string{
 		"git::file:///r":            "git::file:///r?depth=1",

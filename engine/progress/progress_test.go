@@ -9,6 +9,7 @@ import (
 )
 
 func TestRecordFlow(t *testing.T) {
+	t.Parallel()
 	st := Open(t.TempDir())
 	t0 := time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)
 	must(t, st.StartAttempt("psp-01", t0))
@@ -48,6 +49,7 @@ func TestRecordFlow(t *testing.T) {
 }
 
 func TestConcurrentUpdatesAreNotLost(t *testing.T) {
+	t.Parallel()
 	st := Open(t.TempDir())
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
@@ -62,6 +64,7 @@ func TestConcurrentUpdatesAreNotLost(t *testing.T) {
 }
 
 func TestCorruptFileIsAClearError(t *testing.T) {
+	t.Parallel()
 	st := Open(t.TempDir())
 	must(t, os.WriteFile(st.Path, []byte("{"), 0o600))
 	if _, err := st.Load(); err == nil {
@@ -70,6 +73,7 @@ func TestCorruptFileIsAClearError(t *testing.T) {
 }
 
 func TestExam(t *testing.T) {
+	t.Parallel()
 	st := Open(t.TempDir())
 	must(t, st.RecordExam(Exam{Score: 50, Max: 100, Percent: 50}))
 	d, _ := st.Load()
