@@ -379,8 +379,11 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 		if err := touchPrivate(kubeconfig); err != nil {
 			return nil, err
 		}
-		err = p.Create(ctx, CreateRequest{Name: name, Config: raw, NodeImage: image, KubeconfigPath: kubeconfig,
+		err = b.create(ctx, p, CreateRequest{Name: name, Config: raw, NodeImage: image, KubeconfigPath: kubeconfig,
 			WaitForReady: 0, Progress: progress})
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("create kind cluster %s: %w (the half-created cluster was removed)", name, ctx.Err())
+		}
 		if err != nil {
 			return nil, fmt.Errorf("create kind cluster %s: %w (check `ckslab doctor`; remove leftovers with `ckslab cluster down`)", name, err)
 		}
@@ -483,7 +486,30 @@ func (b *Backend) Get(ctx context.Context, name string) (*cluster.Cluster, error
 	return c, err
 }
 
+// create runs kind's Create, which takes no context. When ctx ends first
+// (Ctrl-C), the nodes made so far are deleted at once, which makes kind's
+// Create fail fast; once it returns they are deleted again (a node it was
+// starting meanwhile) with the cluster's state, so an interrupted create
+// leaves nothing behind.
+func (b *Backend) create(ctx context.Context, p Provider, req CreateRequest) error {
+	done := make(chan error, 1)
+	go func() { done <- p.Create(ctx, req) }()
+	select {
+	case err := <-done:
+		if ctx.Err() == nil {
+			return err
+		}
+	case <-ctx.Done():
+		req.Progress.Report(cluster.Step{ID: "interrupt", Title: "Interrupted: removing the half-created cluster " + req.Name})
+		_ = p.Delete(context.WithoutCancel(ctx), req.Name, req.KubeconfigPath)
+		<-done
+	}
+	return b.Down(context.WithoutCancel(ctx), req.Name)
+}
+
 // Down deletes the cluster and its state; a missing cluster is not an error.
+// When no kind cluster is left, kind's shared "kind" network is removed too
+// (kind creates it again when needed; it is kept while any container uses it).
 func (b *Backend) Down(ctx context.Context, name string) error {
 	name = defaultName(name)
 	p, err := b.prov()
@@ -496,8 +522,17 @@ func (b *Backend) Down(ctx context.Context, name string) error {
 	if err := os.RemoveAll(b.clusterDir(name)); err != nil {
 		return fmt.Errorf("remove state of cluster %s: %w", name, err)
 	}
+	if names, err := p.List(ctx); err == nil && len(names) == 0 {
+		if _, err := b.runner.Run(ctx, nil, p.CLI(), "network", "inspect", kindNetwork); err == nil {
+			// Fails harmlessly while other containers are attached.
+			_, _ = b.runner.Run(ctx, nil, p.CLI(), "network", "rm", kindNetwork)
+		}
+	}
 	return nil
 }
+
+// kindNetwork is the container network kind puts every cluster's nodes on.
+const kindNetwork = "kind"
 
 // Status reports the control-plane components of a cluster.
 func (b *Backend) Status(ctx context.Context, name string) (*cluster.Status, error) {

@@ -81,12 +81,17 @@ type fakeProvider struct {
 	deleted  []string
 	exported []string
 	steps    []string
+	// onCreate runs inside Create before the nodes exist (tests of interrupts).
+	onCreate func()
 }
 
 func (p *fakeProvider) CLI() string { return "docker" }
 
 func (p *fakeProvider) Create(_ context.Context, req CreateRequest) error {
 	p.created = append(p.created, req)
+	if p.onCreate != nil {
+		p.onCreate()
+	}
 	// Simulate kind's status lines through the real logger adapter.
 	l := newStepLogger(req.Progress, 0)
 	l.V(0).Infof(" • %s  ...\n", "Preparing nodes 📦 📦")

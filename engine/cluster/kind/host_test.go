@@ -2,6 +2,7 @@ package kind
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -178,5 +179,30 @@ func TestParseNodeNets(t *testing.T) {
 	}
 	if _, _, err := parseNodeNets("a nonsense 172.18.0.2\n"); err == nil {
 		t.Fatal("a bad CIDR must be an error")
+	}
+}
+
+// Ctrl-C while kind creates the nodes removes the half-created cluster and
+// its state; the error says so.
+func TestUpInterruptedDuringCreateLeavesNothing(t *testing.T) {
+	srv, _ := manifestServer(t, map[string]string{"/calico.yaml": "calico-manifest"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &fakeProvider{clusters: map[string][]NodeInfo{}}
+	p.onCreate = cancel // the user presses Ctrl-C while kind works
+	r := readyRunner().on("network inspect kind", "[]", 0)
+	b := newTestBackend(t, p, r, srv.URL)
+	_, err := b.Up(ctx, cluster.Spec{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "context canceled") || !strings.Contains(err.Error(), "removed") {
+		t.Fatalf("interrupted Up err = %v", err)
+	}
+	if len(p.deleted) == 0 || len(p.clusters) != 0 {
+		t.Fatalf("deleted %v, still have %v", p.deleted, p.clusters)
+	}
+	if _, err := os.Stat(b.clusterDir("ckslab")); !os.IsNotExist(err) {
+		t.Fatalf("cluster state left behind: %v", err)
+	}
+	if !strings.Contains(strings.Join(r.commands(), "\n"), "docker network rm kind") {
+		t.Errorf("kind network not removed with the last cluster: %q", r.commands())
 	}
 }
