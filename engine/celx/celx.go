@@ -35,6 +35,7 @@ func NewEnv(vars ...string) (*Env, error) {
 		ext.Strings(), ext.Lists(), ext.Sets(), ext.Encoders(), ext.Math(),
 		cel.OptionalTypes(),
 	}
+	opts = append(opts, functions()...)
 	for _, v := range vars {
 		opts = append(opts, cel.Variable(v, cel.DynType))
 	}

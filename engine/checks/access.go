@@ -343,7 +343,9 @@ func (c *access) forbiddenSpace(existing []string) []accessReq {
 	}
 	probes := probedResources()
 	for _, r := range c.extra {
-		probes = append(probes, accessProbe{r, append(standardVerbs(), "*")})
+		// "use" is the verb of podsecuritypolicies.policy (and of custom
+		// resources authorised with it).
+		probes = append(probes, accessProbe{r, append(standardVerbs(), "*", "use")})
 	}
 	for _, ns := range nss {
 		for _, p := range probes {

@@ -93,7 +93,7 @@ func setup(t *testing.T) *checks.Env {
 		"/opt/ckslab/policy.rego":     "package k8s\n\nimport rego.v1\n\ndeny contains msg if {\n  input.privileged\n  msg := \"privileged is not allowed\"\n}\n",
 		"/opt/ckslab/policy-v0.rego":  "package k8s\n\ndeny[msg] {\n  input.privileged\n  msg := \"no privileged\"\n}\n",
 		"/opt/ckslab/broken.rego":     "package k8s\n\ndeny contains msg if {\n  input.privileged ==\n}\n",
-		"/opt/ckslab/Dockerfile.good": "FROM golang:1.24 AS build\nRUN go build -o /app .\nFROM gcr.io/distroless/static:nonroot\nCOPY --from=build /app /app\nUSER 65532\n",
+		"/opt/ckslab/Dockerfile.good": "FROM golang:1.24 AS build\nRUN go build -o /app .\nFROM gcr.io/distroless/static:nonroot@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\nCOPY --from=build /app /app\nUSER 65532\n",
 		"/opt/ckslab/Dockerfile.bad":  "FROM ubuntu\nENV DB_PASSWORD=hunter2\nADD https://example.com/x.tgz /x\n",
 		"/opt/ckslab/config.yaml":     "kind: Config\nenabled: true\n",
 		"/var/log/ckslab-audit/a.log": `{"kind":"Event","verb":"get","requestURI":"/api/v1/namespaces/chk/secrets/s","user":{"username":"mallory"},"objectRef":{"resource":"secrets","namespace":"chk"},"level":"Metadata","requestReceivedTimestamp":"2026-01-01T00:00:00.000000Z"}` + "\n" +

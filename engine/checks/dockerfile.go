@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/checks/imageref"
 )
 
 type dockerfile struct {
@@ -107,6 +108,11 @@ func (d *dockerfile) run(ctx context.Context, env *Env) outcome {
 	if err != nil {
 		return failed(fmt.Sprintf("cannot read %s on %s: %v", d.spec.Path, node.Name(), err))
 	}
+	return d.evaluate(data)
+}
+
+// evaluate judges a Dockerfile's content against the rules.
+func (d *dockerfile) evaluate(data []byte) outcome {
 	stages, instrs, err := ParseDockerfile(data)
 	if err != nil {
 		return failed(fmt.Sprintf("%s does not parse: %s", d.spec.Path, sentence(err.Error())))
@@ -151,8 +157,10 @@ func (d *dockerfile) run(ctx context.Context, env *Env) outcome {
 				if !external(s) {
 					continue
 				}
-				tag, digest := imageRef(s.base)
-				if digest == "" && (tag == "" || tag == "latest") {
+				// imageref.Pinned: a sha256 digest or a version tag of at
+				// least major.minor; latest, a bare major and floating
+				// names (alpine, stable, nonroot) are not pinned.
+				if !imageref.Pinned(s.base) {
 					problems = append(problems, fmt.Sprintf("line %d: FROM %s is not pinned to a version tag or digest", s.line, s.base))
 				}
 			}
