@@ -81,7 +81,9 @@ type TaskOutcome struct {
 
 // ScoreExam weights each task by its suggested minutes (as the real exam
 // weights tasks by size), scales to 100 points and scores each task by the
-// share of its objectives' weights that passed.
+// share of its objectives' weights that passed, by the same rule as check
+// and the lab TUI (checks.Summarize): guards award nothing and a broken
+// guard cancels what it protects, so an untouched task scores 0.
 func ScoreExam(plan ExamPlan, tasks []TaskOutcome, started, ended time.Time) progress.Exam {
 	totalMin := 0
 	for _, t := range tasks {
@@ -91,9 +93,9 @@ func ScoreExam(plan ExamPlan, tasks []TaskOutcome, started, ended time.Time) pro
 	byDomain := map[string]*progress.DomainScore{}
 	for _, t := range tasks {
 		weight := 100 * float64(max(t.Scenario.Spec.Minutes, 1)) / float64(totalMin)
-		s := checks.Summarize(t.Results)
+		s := checks.Summarize(withSpec(t.Scenario, t.Results))
 		et := progress.ExamTask{Scenario: t.Scenario.ID, Domain: string(t.Scenario.Spec.Domain), Weight: round1(weight),
-			CheckScore: s.Score, CheckMax: s.Max, Flagged: t.Flagged}
+			CheckScore: s.Score, CheckMax: s.Max, BrokenGuards: s.BrokenGuards, Flagged: t.Flagged}
 		score := 0.0
 		if t.Err != nil {
 			et.Error = t.Err.Error()

@@ -85,6 +85,9 @@ func (p *resultsPage) body() string {
 		}
 		line := fmt.Sprintf(" %-3d %-22s %-21s %7.1f %7.1f %s %s", i+1, truncate(name, 22), truncate(shortDomain(t.Domain), 21), t.Weight, t.Score, mark,
 			st.Muted.Render(fmt.Sprintf("%d/%d", t.CheckScore, t.CheckMax)))
+		if len(t.BrokenGuards) > 0 {
+			line += " " + st.Fail.Render("guard broken: "+strings.Join(t.BrokenGuards, ", "))
+		}
 		fmt.Fprintln(&b, truncate(line, w))
 	}
 	fmt.Fprintln(&b)

@@ -138,13 +138,92 @@ func (p *taskPanel) updateSpinner(msg spinner.TickMsg) tea.Cmd {
 	return cmd
 }
 
-func (p *taskPanel) summary() checks.Summary { return checks.Summarize(p.results) }
+func (p *taskPanel) summary() checks.Summary { return checks.Summarize(withSpec(p.sc, p.results)) }
+
+// withSpec returns rs with each result's guard, protects and weight taken
+// from the scenario's checks, so scoring follows the spec whatever engine
+// produced the results.
+func withSpec(sc *load.Scenario, rs []checks.Result) []checks.Result {
+	if sc == nil || sc.Scenario == nil {
+		return rs
+	}
+	byID := map[string]int{}
+	for i, c := range sc.Spec.Checks {
+		byID[c.ID] = i
+	}
+	out := make([]checks.Result, len(rs))
+	for i, r := range rs {
+		if j, ok := byID[r.ID]; ok {
+			c := sc.Spec.Checks[j]
+			r.Guard, r.Protects, r.Weight = c.Guard, c.Protects, max(c.Weight, 1)
+			if c.Guard {
+				r.Weight = 0
+			}
+		}
+		out[i] = r
+	}
+	return out
+}
 
 // objective is one row of the objectives list.
 type objective struct {
 	text   string
 	weight int
-	result *checks.Result
+	guard  bool
+	// protects: what this guard protects (empty: every scored objective).
+	protects []string
+	result   *checks.Result
+	// cancelledBy: the broken guards that cancel this passing objective's points.
+	cancelledBy []string
+}
+
+// broken: o is a guard whose last result did not pass.
+func (o objective) broken() bool {
+	return o.guard && o.result != nil && o.result.Status != checks.Pass
+}
+
+// tag is the right-hand column of an objective row: its points, or for a
+// guard what it is.
+func (o objective) tag() string {
+	switch {
+	case o.broken():
+		return "[guard broken]"
+	case o.guard:
+		return "[guard]"
+	case len(o.cancelledBy) > 0:
+		return fmt.Sprintf("[0/%d]", o.weight)
+	}
+	return fmt.Sprintf("[%d]", o.weight)
+}
+
+// note is the evidence row under an objective: why it failed, what a broken
+// guard costs, or why a passing objective scores nothing ("" for none).
+func (o objective) note() string {
+	r := o.result
+	if r == nil {
+		return ""
+	}
+	if len(o.cancelledBy) > 0 {
+		return "passes, but scores 0 while guard " + strings.Join(o.cancelledBy, ", ") + " is broken"
+	}
+	if r.Status == checks.Pass {
+		return ""
+	}
+	ev := r.Message
+	if ev == "" && len(r.Evidence) > 0 {
+		ev = r.Evidence[0]
+	}
+	if o.guard {
+		cost := "no objective scores"
+		if len(o.protects) > 0 {
+			cost = "no points for " + strings.Join(o.protects, ", ")
+		}
+		if ev == "" {
+			return "guard broken: " + cost
+		}
+		return "guard broken (" + cost + "): " + ev
+	}
+	return ev
 }
 
 func (p *taskPanel) objectives() []objective {
@@ -152,6 +231,7 @@ func (p *taskPanel) objectives() []objective {
 	for i := range p.results {
 		byID[p.results[i].ID] = &p.results[i]
 	}
+	cancelled := checks.CancelledBy(withSpec(p.sc, p.results))
 	var out []objective
 	seen := map[string]bool{}
 	for _, c := range p.sc.Spec.Checks {
@@ -159,7 +239,11 @@ func (p *taskPanel) objectives() []objective {
 		if w <= 0 {
 			w = 1
 		}
-		out = append(out, objective{text: c.Objective, weight: w, result: byID[c.ID]})
+		o := objective{text: c.Objective, weight: w, guard: c.Guard, protects: c.Protects, result: byID[c.ID]}
+		if o.result != nil && o.result.Status == checks.Pass && !c.Guard {
+			o.cancelledBy = cancelled[c.ID]
+		}
+		out = append(out, o)
 		seen[c.ID] = true
 	}
 	for i := range p.results { // results for checks not in the spec (should not happen) still show
@@ -214,16 +298,16 @@ func (p *taskPanel) objectivesView(w, maxLines int) string {
 				mark, style = "-", st.Skip
 			}
 		}
-		weight := st.Muted.Render(fmt.Sprintf("[%d]", o.weight))
-		text := truncate(o.text, w-4-len(fmt.Sprintf("[%d]", o.weight))-1)
+		tag := o.tag()
+		weight := st.Muted.Render(tag)
+		if o.broken() {
+			weight = st.Fail.Render(tag)
+		}
+		text := truncate(o.text, w-4-len(tag)-1)
 		lines = append(lines, spread(w, " "+style.Render(mark)+" "+text, weight))
 		budget--
-		if o.result != nil && o.result.Status != checks.Pass && evidenceRows > 0 && budget > 0 {
-			ev := o.result.Message
-			if ev == "" && len(o.result.Evidence) > 0 {
-				ev = o.result.Evidence[0]
-			}
-			if ev != "" {
+		if evidenceRows > 0 && budget > 0 {
+			if ev := o.note(); ev != "" {
 				lines = append(lines, st.Evidence.Render(truncate("     "+oneLine(ev), w)))
 				evidenceRows--
 				budget--
@@ -239,8 +323,8 @@ func (p *taskPanel) objectivesHeight() int {
 	if p.checkErr != nil {
 		n++
 	}
-	for _, r := range p.results {
-		if r.Status != checks.Pass {
+	for _, o := range p.objectives() {
+		if o.note() != "" {
 			n++
 		}
 	}

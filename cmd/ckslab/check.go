@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -46,11 +47,11 @@ Exit status: 0 all objectives pass, 1 some do not, 2 the checks could not run.`,
 			switch output {
 			case "json":
 				err = writeJSON(a.Out, struct {
-					Scenario string          `json:"scenario"`
-					Results  []checks.Result `json:"results"`
-					Summary  checks.Summary  `json:"summary"`
-					Penalty  int             `json:"penalty"`
-				}{st.Scenario, results, sum, st.Penalty})
+					Scenario string         `json:"scenario"`
+					Results  []checkView    `json:"results"`
+					Summary  checks.Summary `json:"summary"`
+					Penalty  int            `json:"penalty"`
+				}{st.Scenario, checkViews(results), sum, st.Penalty})
 			case "junit":
 				err = writeJUnit(a.Out, []junitSuite{suiteOf(st.Scenario, results)})
 			default:
@@ -85,14 +86,49 @@ func statusMark(s checks.Status) string {
 	return "- skip"
 }
 
+// resultMark is statusMark, or for a guard "✔ guard ok" / "✘ guard broken".
+func resultMark(r checks.Result) string {
+	if !r.Guard {
+		return statusMark(r.Status)
+	}
+	if r.GuardBroken() {
+		return "✘ " + r.Label()
+	}
+	return "✔ " + r.Label()
+}
+
+// guardNote says what a broken guard costs, or why a passing objective
+// scores nothing ("" when neither applies).
+func guardNote(r checks.Result, cancelled map[string][]string) string {
+	switch {
+	case r.GuardBroken() && len(r.Protects) == 0:
+		return "this guard is broken: no objective of the task scores"
+	case r.GuardBroken():
+		return "this guard is broken: no points for " + strings.Join(r.Protects, ", ")
+	case !r.Guard && r.Status == checks.Pass && len(cancelled[r.ID]) > 0:
+		return "passes, but scores 0: guard " + strings.Join(cancelled[r.ID], ", ") + " is broken"
+	}
+	return ""
+}
+
 func printResults(w io.Writer, results []checks.Result, sum checks.Summary, penalty int) {
+	width := 8
 	for _, r := range results {
-		fmt.Fprintf(w, "%-8s %s\n", statusMark(r.Status), r.Objective)
+		width = max(width, utf8.RuneCountInString(resultMark(r))+1)
+	}
+	pad := strings.Repeat(" ", width+1)
+	cancelled := checks.CancelledBy(results)
+	for _, r := range results {
+		mark := resultMark(r)
+		fmt.Fprintf(w, "%s%s %s\n", mark, strings.Repeat(" ", width-utf8.RuneCountInString(mark)), r.Objective)
 		if r.Status != checks.Pass && r.Message != "" {
-			fmt.Fprintf(w, "         %s\n", r.Message)
+			fmt.Fprintf(w, "%s%s\n", pad, r.Message)
 			for _, e := range r.Evidence {
-				fmt.Fprintf(w, "           %s\n", e)
+				fmt.Fprintf(w, "%s  %s\n", pad, e)
 			}
+		}
+		if n := guardNote(r, cancelled); n != "" {
+			fmt.Fprintf(w, "%s%s\n", pad, n)
 		}
 	}
 	score := sum.Score - penalty
@@ -103,7 +139,37 @@ func printResults(w io.Writer, results []checks.Result, sum checks.Summary, pena
 	if penalty > 0 {
 		pen = fmt.Sprintf(" (-%d for hints)", penalty)
 	}
-	fmt.Fprintf(w, "\nScore %d/%d%s: %d passed, %d failed, %d errors, %d skipped\n", score, sum.Max, pen, sum.Passed, sum.Failed, sum.Errored, sum.Skipped)
+	guards := ""
+	if sum.Guards > 0 {
+		guards = fmt.Sprintf("; guards %d/%d ok (no points; a broken one cancels what it protects)", sum.Guards-len(sum.BrokenGuards), sum.Guards)
+	}
+	fmt.Fprintf(w, "\nScore %d/%d%s: %d passed, %d failed, %d errors, %d skipped%s\n", score, sum.Max, pen, sum.Passed, sum.Failed, sum.Errored, sum.Skipped, guards)
+}
+
+// checkView is one result as check -o json shows it: the result plus the
+// report label ("guard ok", "guard broken", or the status), the points it
+// earns and which broken guards cancelled them.
+type checkView struct {
+	checks.Result
+	Label       string   `json:"label"`
+	Points      int      `json:"points"`
+	CancelledBy []string `json:"cancelledBy,omitempty"`
+}
+
+func checkViews(results []checks.Result) []checkView {
+	cancelled := checks.CancelledBy(results)
+	out := make([]checkView, 0, len(results))
+	for _, r := range results {
+		v := checkView{Result: r, Label: r.Label()}
+		if r.Status == checks.Pass && !r.Guard {
+			v.CancelledBy = cancelled[r.ID]
+			if len(v.CancelledBy) == 0 {
+				v.Points = r.Points()
+			}
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 type junitSuites struct {
@@ -128,6 +194,7 @@ type junitCase struct {
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -137,10 +204,24 @@ type junitMessage struct {
 
 func suiteOf(name string, results []checks.Result) junitSuite {
 	s := junitSuite{Name: name, Tests: len(results)}
+	cancelled := checks.CancelledBy(results)
 	for _, r := range results {
 		c := junitCase{Name: r.ID + ": " + r.Objective, Classname: "ckslab." + name, Time: r.Duration.Seconds()}
+		msg := r.Message
+		if r.Guard {
+			// Guards are their own class, so a report lists them apart.
+			c.Name, c.Classname = "guard "+c.Name, c.Classname+".guard"
+		}
+		if n := guardNote(r, cancelled); n != "" {
+			c.SystemOut = n
+			if msg == "" {
+				msg = n
+			} else {
+				msg += " (" + n + ")"
+			}
+		}
 		s.Time += r.Duration.Seconds()
-		s.add(c, string(r.Status), &junitMessage{Message: r.Message, Body: strings.Join(r.Evidence, "\n")})
+		s.add(c, string(r.Status), &junitMessage{Message: msg, Body: strings.Join(r.Evidence, "\n")})
 	}
 	return s
 }

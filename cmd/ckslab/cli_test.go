@@ -1300,3 +1300,70 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("oneLine of 150 chars = %d chars %q", len(got), got)
 	}
 }
+
+func guardResults() []checks.Result {
+	return []checks.Result{
+		{ID: "app-runs", Objective: "web still runs", Status: checks.Fail, Message: "0/1 ready", Guard: true, Protects: []string{"denied"}},
+		{ID: "kept", Objective: "binding kept", Status: checks.Pass, Guard: true},
+		{ID: "denied", Objective: "privileged denied", Status: checks.Pass, Weight: 2},
+		{ID: "other", Objective: "other fixed", Status: checks.Pass, Weight: 1},
+	}
+}
+
+// Guards are shown apart (guard ok / guard broken) with what a broken one costs.
+func TestPrintResultsGuards(t *testing.T) {
+	rs := guardResults()
+	var b bytes.Buffer
+	printResults(&b, rs, checks.Summarize(rs), 0)
+	out := b.String()
+	for _, w := range []string{
+		"✘ guard broken  web still runs\n                0/1 ready\n                this guard is broken: no points for denied\n",
+		"✔ guard ok      binding kept\n",
+		"✔ pass          privileged denied\n                passes, but scores 0: guard app-runs is broken\n",
+		"✔ pass          other fixed\n",
+		"\nScore 1/3: 3 passed, 1 failed, 0 errors, 0 skipped; guards 1/2 ok",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("printResults lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestCheckViewsGuards(t *testing.T) {
+	vs := checkViews(guardResults())
+	var b bytes.Buffer
+	if err := writeJSON(&b, vs); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		label  string
+		points float64
+		guard  bool
+	}{{"guard broken", 0, true}, {"guard ok", 0, true}, {"pass", 0, false}, {"pass", 1, false}}
+	for i, w := range want {
+		if got[i]["label"] != w.label || got[i]["points"] != w.points || (got[i]["guard"] == true) != w.guard {
+			t.Errorf("result %d: %v, want %+v", i, got[i], w)
+		}
+	}
+	if cb, _ := got[2]["cancelledBy"].([]any); len(cb) != 1 || cb[0] != "app-runs" {
+		t.Errorf("denied: cancelledBy %v", got[2]["cancelledBy"])
+	}
+}
+
+func TestJUnitGuards(t *testing.T) {
+	s := suiteOf("psp-01", guardResults())
+	if c := s.Cases[0]; c.Name != "guard app-runs: web still runs" || c.Classname != "ckslab.psp-01.guard" || c.Failure == nil ||
+		c.Failure.Message != "0/1 ready (this guard is broken: no points for denied)" {
+		t.Errorf("broken guard case: %+v %+v", c, c.Failure)
+	}
+	if c := s.Cases[1]; c.Classname != "ckslab.psp-01.guard" || c.Failure != nil {
+		t.Errorf("ok guard case: %+v", c)
+	}
+	if c := s.Cases[2]; c.Classname != "ckslab.psp-01" || c.Failure != nil || !strings.Contains(c.SystemOut, "scores 0") {
+		t.Errorf("cancelled case: %+v", c)
+	}
+}

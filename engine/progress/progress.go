@@ -93,8 +93,11 @@ type ExamTask struct {
 	Score      float64 `json:"score"`
 	CheckScore int     `json:"checkScore"`
 	CheckMax   int     `json:"checkMax"`
-	Flagged    bool    `json:"flagged,omitempty"`
-	Error      string  `json:"error,omitempty"`
+	// BrokenGuards are the task's guards that did not pass (each cancels
+	// the points of what it protects).
+	BrokenGuards []string `json:"brokenGuards,omitempty"`
+	Flagged      bool     `json:"flagged,omitempty"`
+	Error        string   `json:"error,omitempty"`
 }
 
 // DomainScore sums tasks per CKS domain.
