@@ -10,6 +10,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 
 	"github.com/ckslab/ckslab/engine/checks/imageref"
+	"github.com/ckslab/ckslab/engine/ops/manifest"
 )
 
 // functions are ckslab's CEL helpers for judging outcomes rather than
@@ -22,6 +23,11 @@ import (
 //	fullMatch(s, re)    re must match the WHOLE string (matches() is an unanchored search)
 //	auditCreated(event) the audit event created its object: verb create, or a
 //	                    server-side apply / update (verb patch or update) answered 201 Created
+//	manifestFlag(pod, name)      optional string: the EFFECTIVE value of a flag of the
+//	                             first container (last scalar wins, bare bool = "true", ...)
+//	mountedHostPath(pod, path)   the node path a container path resolves to through the
+//	                             deepest covering volumeMount ("" if none or not hostPath)
+//	mountReadOnly(pod, path)     that deepest covering mount is readOnly
 func functions() []cel.EnvOption {
 	str := func(name string, f func(string) ref.Val, out *cel.Type) cel.EnvOption {
 		return cel.Function(name, cel.Overload(name+"_string", []*cel.Type{cel.StringType}, out,
@@ -52,6 +58,24 @@ func functions() []cel.EnvOption {
 				}
 				return types.Bool(r.MatchString(s))
 			}))),
+		cel.Function("manifestFlag", cel.Overload("manifestFlag_dyn_string", []*cel.Type{cel.DynType, cel.StringType}, cel.OptionalType(cel.StringType),
+			cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+				pod, err := nativeMap(a)
+				name, ok := b.Value().(string)
+				if err != nil || !ok {
+					return types.NewErr("manifestFlag(pod, name): want a pod manifest and a flag name")
+				}
+				v, present, err := manifest.Flag(pod, name)
+				if err != nil {
+					return types.NewErr("manifestFlag: %v", err)
+				}
+				if !present {
+					return types.OptionalNone
+				}
+				return types.OptionalOf(types.String(v))
+			}))),
+		mountFn("mountedHostPath", cel.StringType, func(m manifest.Mount) ref.Val { return types.String(m.HostPath) }),
+		mountFn("mountReadOnly", cel.BoolType, func(m manifest.Mount) ref.Val { return types.Bool(m.Found && m.ReadOnly) }),
 		cel.Function("auditCreated", cel.Overload("auditCreated_dyn", []*cel.Type{cel.DynType}, cel.BoolType,
 			cel.UnaryBinding(func(v ref.Val) ref.Val {
 				ev, err := nativeMap(v)
@@ -61,6 +85,22 @@ func functions() []cel.EnvOption {
 				return types.Bool(AuditCreated(ev))
 			}))),
 	}
+}
+
+func mountFn(name string, out *cel.Type, f func(manifest.Mount) ref.Val) cel.EnvOption {
+	return cel.Function(name, cel.Overload(name+"_dyn_string", []*cel.Type{cel.DynType, cel.StringType}, out,
+		cel.BinaryBinding(func(a, b ref.Val) ref.Val {
+			pod, err := nativeMap(a)
+			p, ok := b.Value().(string)
+			if err != nil || !ok {
+				return types.NewErr("%s(pod, path): want a pod manifest and a container path", name)
+			}
+			m, err := manifest.MountFor(pod, p)
+			if err != nil {
+				return types.NewErr("%s: %v", name, err)
+			}
+			return f(m)
+		})))
 }
 
 func nativeMap(v ref.Val) (map[string]any, error) {

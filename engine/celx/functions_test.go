@@ -103,3 +103,31 @@ func TestAuditCreated(t *testing.T) {
 		}
 	}
 }
+
+func TestManifestFunctions(t *testing.T) {
+	pod := map[string]any{"spec": map[string]any{
+		"containers": []any{map[string]any{
+			"command":      []any{"kube-apiserver", "--profiling=false", "--profiling=true", "--anonymous-auth"},
+			"volumeMounts": []any{map[string]any{"name": "audit", "mountPath": "/etc/kubernetes/audit", "readOnly": true}, map[string]any{"name": "log", "mountPath": "/var/log/kubernetes/audit/"}},
+		}},
+		"volumes": []any{
+			map[string]any{"name": "audit", "hostPath": map[string]any{"path": "/etc/kubernetes/audit"}},
+			map[string]any{"name": "log", "hostPath": map[string]any{"path": "/var/log/kubernetes/audit"}},
+		},
+	}}
+	vars := map[string]any{"object": pod, "objects": []any{}}
+	for expr, want := range map[string]bool{
+		`manifestFlag(object, 'profiling') == optional.of('true')`:                                                true,
+		`manifestFlag(object, 'anonymous-auth').orValue('') == 'true'`:                                            true,
+		`!manifestFlag(object, 'audit-log-path').hasValue()`:                                                      true,
+		`mountedHostPath(object, '/etc/kubernetes/audit/policy.yaml') == '/etc/kubernetes/audit/policy.yaml'`:     true,
+		`mountReadOnly(object, '/etc/kubernetes/audit/policy.yaml')`:                                              true,
+		`mountReadOnly(object, '/var/log/kubernetes/audit/audit.log')`:                                            false,
+		`mountedHostPath(object, '/var/log/kubernetes/audit/audit.log') == '/var/log/kubernetes/audit/audit.log'`: true,
+		`mountedHostPath(object, '/etc/kubernetes/pki/ca.crt') == ''`:                                             true,
+	} {
+		if got := evalBool(t, expr, vars); got != want {
+			t.Errorf("%s = %v, want %v", expr, got, want)
+		}
+	}
+}
