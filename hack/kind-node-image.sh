@@ -237,7 +237,7 @@ EOF
 containerd --config "$WORK/containerd.toml" >"$WORK/containerd.log" 2>&1 &
 CTRD_PID=$!
 for _ in $(seq 1 50); do [[ -S "$WORK/ctrd.sock" ]] && break; sleep 0.2; done
-ctr --address "$WORK/ctrd.sock" -n k8s.io images import --no-unpack --digests "$WORK/images.tar" >&2
+ctr --address "$WORK/ctrd.sock" -n k8s.io images import --no-unpack "$WORK/images.tar" >&2
 ctr --address "$WORK/ctrd.sock" -n k8s.io images ls -q >&2
 kill "$CTRD_PID"; wait "$CTRD_PID" 2>/dev/null || true; CTRD_PID=""
 

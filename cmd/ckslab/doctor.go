@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ckslab/ckslab/engine/cluster/kind"
+	"github.com/ckslab/ckslab/engine/cluster/backend"
 	"github.com/ckslab/ckslab/engine/cluster/local"
 	"github.com/ckslab/ckslab/engine/doctor"
 )
@@ -24,7 +25,7 @@ func newDoctorCmd(a *app) *cobra.Command {
 			if err := checkFormat(output, "text", "json"); err != nil {
 				return err
 			}
-			env, err := doctor.HostEnv(kind.DefaultNodeImage, local.DefaultKubernetesVersion)
+			env, err := doctor.HostEnv(backend.KindSettingsFromEnv(os.Getenv).EffectiveNodeImage(), local.DefaultKubernetesVersion)
 			if err != nil {
 				return err
 			}

@@ -108,7 +108,74 @@ func Run(ctx context.Context, env Env) Report {
 	r.Checks = append(r.Checks, engineCheck, nodeImage(ctx, env, engine),
 		inotify(env, "max_user_watches", 524288), inotify(env, "max_user_instances", 512),
 		cgroup(ctx, env, engine), memory(env), disk(env), appArmor(env), btf(env), kubectl(env), localBackend(ctx, env))
+	if engine == "docker" && env.GOOS == "linux" {
+		r.Checks = append(r.Checks, privileged(ctx, env))
+	}
 	return r
+}
+
+// capabilityNames are the kernel's capability names by number (capability.h).
+func capabilityNames() []string {
+	return []string{"chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",
+		"setpcap", "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock",
+		"ipc_owner", "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot",
+		"sys_nice", "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control",
+		"setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon",
+		"bpf", "checkpoint_restore"}
+}
+
+// ckslabRuntime is the runc wrapper hack/docker-engine.sh registers.
+const ckslabRuntime = "ckslab-runc"
+
+// privileged checks that Docker can run privileged containers (every kind
+// node is one): runc asks for every capability the kernel knows, and fails
+// with "unable to apply caps: operation not permitted" when the bounding set
+// of this host (a VM or sandbox that dropped some) lacks one.
+func privileged(ctx context.Context, env Env) Check {
+	c := Check{Name: "privileged containers"}
+	status, err := env.ReadFile("/proc/self/status")
+	if err != nil {
+		c.Status, c.Message = Warn, "cannot read /proc/self/status: "+err.Error()
+		return c
+	}
+	last, err := readInt(env, "/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		c.Status, c.Message = Warn, "cannot read /proc/sys/kernel/cap_last_cap: "+err.Error()
+		return c
+	}
+	var bnd uint64
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			if bnd, err = strconv.ParseUint(strings.TrimSpace(v), 16, 64); err != nil {
+				c.Status, c.Message = Warn, "cannot parse CapBnd in /proc/self/status: "+err.Error()
+				return c
+			}
+		}
+	}
+	names := capabilityNames()
+	var missing []string
+	for i := int64(0); i <= last && i < 64; i++ {
+		if bnd&(1<<uint(i)) == 0 {
+			name := fmt.Sprintf("%d", i)
+			if int(i) < len(names) {
+				name = "CAP_" + strings.ToUpper(names[i])
+			}
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		c.Status, c.Message = Pass, "the capability bounding set is complete"
+		return c
+	}
+	out, _ := env.Run(ctx, "docker", "info", "--format", "{{.DefaultRuntime}}")
+	if rt := firstLine(out); rt == ckslabRuntime {
+		c.Status, c.Message = Pass, fmt.Sprintf("the bounding set lacks %s; dockerd's default runtime %s drops them", strings.Join(missing, ", "), rt)
+		return c
+	}
+	c.Status = Warn
+	c.Message = fmt.Sprintf("the capability bounding set lacks %s: `docker run --privileged` (every kind node) and `docker exec` into it fail with \"unable to apply caps\"", strings.Join(missing, ", "))
+	c.Fix = "register a runc wrapper that removes them from config.json and exec process files as dockerd's default-runtime (hack/docker-engine.sh in a ckslab checkout does it), or use --backend local"
+	return c
 }
 
 func firstLine(b []byte) string {

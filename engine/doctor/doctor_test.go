@@ -164,3 +164,20 @@ func TestDoctorLocalNodeImage(t *testing.T) {
 		t.Errorf("missing local image = %+v", c)
 	}
 }
+
+func TestDoctorPrivilegedContainers(t *testing.T) {
+	files := map[string]string{"/proc/sys/kernel/cap_last_cap": "40\n", "/proc/self/status": "Name:\tx\nCapBnd:\t000001fffeffffff\n"}
+	env := fakeEnv(files, []string{"docker"}, true)
+	c := statusOf(Run(context.Background(), withRun(env, map[string]string{"docker info --format {{.DefaultRuntime}}": "runc\n"})), "privileged containers")
+	if c.Status != Warn || !strings.Contains(c.Message, "CAP_SYS_RESOURCE") || strings.Contains(c.Message, "CAP_SYS_ADMIN") || c.Fix == "" {
+		t.Errorf("missing CAP_SYS_RESOURCE with plain runc = %+v", c)
+	}
+	c = statusOf(Run(context.Background(), withRun(env, map[string]string{"docker info --format {{.DefaultRuntime}}": "ckslab-runc\n"})), "privileged containers")
+	if c.Status != Pass {
+		t.Errorf("with the wrapper = %+v", c)
+	}
+	files["/proc/self/status"] = "CapBnd:\t000001ffffffffff\n"
+	if c := statusOf(Run(context.Background(), env), "privileged containers"); c.Status != Pass {
+		t.Errorf("complete bounding set = %+v", c)
+	}
+}
