@@ -70,6 +70,11 @@ func (f *staticPodFlag) judge(cmd []string) (bool, string) {
 			shown += fmt.Sprintf(" (effective value of %d occurrences)", n)
 		}
 	}
+	if len(p.Errors) > 0 {
+		// Not this check's verdict (the running process decides), but the
+		// reason a fix that looks right does not take effect.
+		shown += " (" + p.Program.Name + " would refuse this command line: " + p.Errors[0] + ")"
+	}
 	wantPresent := f.spec.Present == nil || *f.spec.Present
 	if !wantPresent {
 		return !present, shown

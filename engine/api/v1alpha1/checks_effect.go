@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Check types that judge an effect (what a subject may really do, which
@@ -231,5 +233,10 @@ func validateNetpolPeer(e *errs, p string, n NetpolPeer, dest bool) {
 		e.add(p, "set one of namespace+selector, ip or dns")
 	case n.Selector != "" && n.Namespace == "":
 		e.add(p+".namespace", "is required with selector")
+	}
+	if n.Selector != "" {
+		if _, err := labels.Parse(n.Selector); err != nil {
+			e.add(p+".selector", "is not a label selector (kubectl syntax such as app=web,tier!=db): %v", err)
+		}
 	}
 }
