@@ -157,7 +157,8 @@ type Suite struct {
 	// Concurrency bounds parallel checks (default 8).
 	Concurrency int
 	// NoPolling evaluates each check once, ignoring timeouts (validate's
-	// seeded state: nothing is converging, waiting would only cost time).
+	// seeded state: nothing is converging, waiting would only cost time);
+	// guards still poll, since they must pass there.
 	NoPolling bool
 }
 
@@ -274,7 +275,9 @@ func (s *Suite) Run(ctx context.Context, env *Env, onResult func(int, Result)) [
 			defer wg.Done()
 			defer func() { <-sem }()
 			timeout := c.timeout
-			if s.NoPolling {
+			if s.NoPolling && !c.spec.Guard {
+				// A guard is expected to hold in the seeded state too:
+				// polling it stops at its first pass.
 				timeout = 0
 			}
 			r := c.run(ctx, env, timeout)

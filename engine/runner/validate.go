@@ -3,12 +3,9 @@ package runner
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/goccy/go-yaml"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
@@ -29,12 +26,20 @@ const (
 
 // ValidateResult is the proof for one scenario.
 type ValidateResult struct {
-	ID       string          `json:"id"`
-	Verdict  Verdict         `json:"verdict"`
-	Reason   string          `json:"reason,omitempty"`
-	Seeded   []checks.Result `json:"seeded,omitempty"`
-	Solved   []checks.Result `json:"solved,omitempty"`
-	Duration time.Duration   `json:"durationNanos"`
+	ID      string          `json:"id"`
+	Verdict Verdict         `json:"verdict"`
+	Reason  string          `json:"reason,omitempty"`
+	Seeded  []checks.Result `json:"seeded,omitempty"`
+	Solved  []checks.Result `json:"solved,omitempty"`
+	// SeededScore and SeededMax score the seeded state by the scoring
+	// rule; an untouched lab must score 0.
+	SeededScore int `json:"seededScore"`
+	SeededMax   int `json:"seededMax"`
+	// Alternatives are the instructor's other fixes run after the proof.
+	Alternatives []AlternativeOutcome `json:"alternatives,omitempty"`
+	// Objectives says, per check, where it was seen failing and passing.
+	Objectives []ObjectiveSeen `json:"objectives,omitempty"`
+	Duration   time.Duration   `json:"durationNanos"`
 }
 
 // Passed reports whether every scenario validated (skips do not fail).
@@ -54,24 +59,32 @@ func (r *Runner) convergeTimeout() time.Duration {
 	return 90 * time.Second
 }
 
-// Validate proves each scenario both ways: seeded, at least one objective
-// is not met; after the reference solution, all are (polling for
-// convergence). The cluster is reset before and after each scenario.
+// Validate proves each scenario both ways: the seeded state scores 0 with
+// every guard holding, and after the reference solution every objective
+// passes (polling for convergence). The cluster is reset before and after
+// each scenario.
 func (r *Runner) Validate(ctx context.Context, ids []string) []ValidateResult {
+	return r.ValidateWith(ctx, ids, nil)
+}
+
+// ValidateWith is Validate that also runs, after each scenario's proof,
+// the alternatives given for it (keyed by scenario id; see
+// LoadAlternatives). A disagreeing alternative fails the scenario.
+func (r *Runner) ValidateWith(ctx context.Context, ids []string, alts map[string][]NamedAlternative) []ValidateResult {
 	var out []ValidateResult
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			break
 		}
 		start := time.Now()
-		res := r.validateOne(ctx, id)
+		res := r.validateOne(ctx, id, alts[id])
 		res.Duration = time.Since(start)
 		out = append(out, res)
 	}
 	return out
 }
 
-func (r *Runner) validateOne(ctx context.Context, id string) ValidateResult {
+func (r *Runner) validateOne(ctx context.Context, id string, alts []NamedAlternative) ValidateResult {
 	res := ValidateResult{ID: id}
 	s, err := r.Catalog.Get(id)
 	if err != nil {
@@ -82,19 +95,87 @@ func (r *Runner) validateOne(ctx context.Context, id string) ValidateResult {
 		res.Verdict, res.Reason = VerdictSkip, why
 		return res
 	}
+	cov := NewCoverage()
 	seeded, solved, err := r.Trial(ctx, s, s.Spec.Solution, true)
 	res.Seeded, res.Solved = seeded, solved
+	sum := checks.Summarize(seeded)
+	res.SeededScore, res.SeededMax = sum.Score, sum.Max
+	cov.Add(s, "seeded", seeded)
+	cov.Add(s, "solution", solved)
 	switch {
 	case err != nil:
 		res.Verdict, res.Reason = VerdictError, err.Error()
-	case !anyNotPassed(seeded):
-		res.Verdict, res.Reason = VerdictFail, "every objective already passes in the seeded state: the checks do not detect the misconfiguration"
+	case SeededProblem(seeded) != "":
+		res.Verdict, res.Reason = VerdictFail, SeededProblem(seeded)
 	case !allPassed(solved):
 		res.Verdict, res.Reason = VerdictFail, "the reference solution does not pass: "+firstNotPassed(solved)
 	default:
 		res.Verdict = VerdictPass
 	}
+	if res.Verdict == VerdictPass {
+		// Alternatives only mean something once the proof holds.
+		var bad []string
+		for _, a := range alts {
+			o := r.RunAlternative(ctx, s, a)
+			res.Alternatives = append(res.Alternatives, o)
+			if o.Verdict == VerdictSkip {
+				continue
+			}
+			cov.Add(s, "seeded", o.Seeded)
+			cov.Add(s, "alternative "+a.Name, o.After)
+			if o.Verdict != VerdictPass {
+				bad = append(bad, a.Name+": "+o.Reason)
+			}
+		}
+		if len(bad) > 0 {
+			res.Verdict = VerdictFail
+			res.Reason = fmt.Sprintf("%d of %d alternative(s) disagree with the checks: %s", len(bad), len(alts), strings.Join(bad, "; "))
+		}
+	}
+	res.Objectives = cov.Scenario(s.ID)
 	return res
+}
+
+// SeededProblem says what is wrong with a scenario's seeded-state results,
+// or "": every guard must hold (a guard is true before the learner
+// starts) and the untouched lab must score 0 (every scored objective still
+// to do), naming the offending objectives.
+func SeededProblem(seeded []checks.Result) string {
+	var guards, scoring []string
+	for _, r := range seeded {
+		switch {
+		case r.Guard && r.Status != checks.Pass:
+			guards = append(guards, fmt.Sprintf("%s (%s: %s)", r.ID, r.Status, r.Message))
+		case !r.Guard && r.Status == checks.Pass:
+			scoring = append(scoring, r.ID)
+		}
+	}
+	var parts []string
+	if len(guards) > 0 {
+		parts = append(parts, "guard(s) broken in the seeded state, but a guard must hold before the learner starts: "+strings.Join(guards, "; "))
+	}
+	if len(scoring) > 0 {
+		sum := checks.Summarize(seeded)
+		parts = append(parts, fmt.Sprintf("the untouched lab scores %d/%d: %s already pass(es) in the seeded state (seed it broken, or mark what is true before the learner starts as guard: true)",
+			scoredPoints(seeded, scoring), sum.Max, strings.Join(scoring, ", ")))
+	}
+	if len(seeded) == 0 {
+		parts = append(parts, "no objective was checked in the seeded state")
+	} else if len(scoring) == 0 && !anyNotPassed(seeded) {
+		parts = append(parts, "no objective fails in the seeded state: the checks do not detect the misconfiguration")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// scoredPoints is what the objectives ids would score with no guard broken.
+func scoredPoints(rs []checks.Result, ids []string) int {
+	n := 0
+	for _, r := range rs {
+		if slices.Contains(ids, r.ID) {
+			n += r.Points()
+		}
+	}
+	return n
 }
 
 // Trial resets the cluster, seeds s, checks, applies fix, checks again
@@ -158,161 +239,6 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 	}
 }
 
-// Alternative is a testdata/alternatives file: a different fix and whether
-// it must pass. A wrong fix (expect: fail) names the objectives that must
-// catch it in MustFail.
-type Alternative struct {
-	Expect      string `json:"expect"`
-	Description string `json:"description"`
-	// MustFail (required for expect: fail, refused for pass) lists the
-	// check ids that must fail after this fix; the others may do anything.
-	MustFail []string `json:"mustFail,omitempty"`
-	// Backend restricts the alternative to one backend (kind or local);
-	// elsewhere it is skipped with the reason. Default: any backend the
-	// scenario runs on.
-	Backend    string               `json:"backend,omitempty"`
-	Operations []v1alpha1.Operation `json:"operations"`
-}
-
-// AlternativeBackends are the values Alternative.Backend accepts.
-func AlternativeBackends() []string { return []string{"kind", "local"} }
-
-// yamlPosRE splits goccy/go-yaml's "[line:col] message".
-var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*(.*)`)
-
-// ParseAlternative decodes an alternative file strictly: unknown fields,
-// wrong types and duplicate keys are errors naming file:line:col.
-func ParseAlternative(file string, data []byte) (Alternative, error) {
-	var alt Alternative
-	if err := yaml.UnmarshalWithOptions(data, &alt, yaml.Strict()); err != nil {
-		msg := yaml.FormatError(err, false, false)
-		if m := yamlPosRE.FindStringSubmatch(msg); m != nil {
-			return Alternative{}, fmt.Errorf("%s:%s:%s: %s", file, m[1], m[2], m[3])
-		}
-		return Alternative{}, fmt.Errorf("%s: %s", file, msg)
-	}
-	return alt, nil
-}
-
-// Problems lists what is wrong with alt as a fix for s (empty when fine):
-// expect, mustFail naming real check ids, backend, the operations.
-func (a Alternative) Problems(s *load.Scenario) []string {
-	var ps []string
-	ids := map[string]bool{}
-	for _, c := range s.Spec.Checks {
-		ids[c.ID] = true
-	}
-	switch a.Expect {
-	case "pass":
-		if len(a.MustFail) > 0 {
-			ps = append(ps, "mustFail: only for expect: fail (a correct fix must pass every objective)")
-		}
-	case "fail":
-		if len(a.MustFail) == 0 {
-			ps = append(ps, "mustFail: required for expect: fail: name the objectives that must catch this wrong fix (check ids: "+strings.Join(checkIDs(s), ", ")+")")
-		}
-	default:
-		ps = append(ps, fmt.Sprintf("expect: must be pass or fail, got %q", a.Expect))
-	}
-	seen := map[string]bool{}
-	for i, id := range a.MustFail {
-		switch {
-		case !ids[id]:
-			ps = append(ps, fmt.Sprintf("mustFail[%d]: %s has no check %q (check ids: %s)", i, s.ID, id, strings.Join(checkIDs(s), ", ")))
-		case seen[id]:
-			ps = append(ps, fmt.Sprintf("mustFail[%d]: %q listed twice", i, id))
-		}
-		seen[id] = true
-	}
-	if a.Backend != "" && !slices.Contains(AlternativeBackends(), a.Backend) {
-		ps = append(ps, fmt.Sprintf("backend: must be one of %s, got %q", strings.Join(AlternativeBackends(), ", "), a.Backend))
-	}
-	if strings.TrimSpace(a.Description) == "" {
-		ps = append(ps, "description: required: say why this fix is right or plausibly wrong")
-	}
-	if len(a.Operations) == 0 {
-		ps = append(ps, "operations: at least one operation is required")
-	}
-	for _, fe := range v1alpha1.ValidateOperations("operations", a.Operations) {
-		ps = append(ps, fe.Error())
-	}
-	return ps
-}
-
-// SkipReason says why alt does not run on backend, or "".
-func (a Alternative) SkipReason(backend string) string {
-	if a.Backend != "" && a.Backend != backend {
-		return fmt.Sprintf("this alternative runs only on the %s backend (backend: %s), not on %s", a.Backend, a.Backend, backend)
-	}
-	return ""
-}
-
-func checkIDs(s *load.Scenario) []string {
-	var out []string
-	for _, c := range s.Spec.Checks {
-		out = append(out, c.ID)
-	}
-	return out
-}
-
-// SkippedError is returned by TryAlternative when the alternative cannot
-// run on this backend; Reason says why.
-type SkippedError struct{ Reason string }
-
-func (e *SkippedError) Error() string { return "skipped: " + e.Reason }
-
-// TryAlternative runs an alternative fix and reports whether the outcome
-// matched its expectation, with a sentence saying why not. An alternative
-// that cannot run here returns a *SkippedError.
-func (r *Runner) TryAlternative(ctx context.Context, id string, alt Alternative) ([]checks.Result, error) {
-	s, err := r.Catalog.Get(id)
-	if err != nil {
-		return nil, err
-	}
-	if ps := alt.Problems(s); len(ps) > 0 {
-		return nil, fmt.Errorf("invalid alternative for %s: %s", id, strings.Join(ps, "; "))
-	}
-	if why := alt.SkipReason(r.Backend.Name()); why != "" {
-		return nil, &SkippedError{Reason: why}
-	}
-	if why := MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(ctx)); why != "" {
-		return nil, &SkippedError{Reason: why}
-	}
-	_, after, err := r.Trial(ctx, s, alt.Operations, alt.Expect == "pass")
-	if err != nil {
-		return after, err
-	}
-	return after, alt.judge(after)
-}
-
-// judge compares results after an alternative with its expectation.
-func (a Alternative) judge(after []checks.Result) error {
-	if a.Expect == "pass" {
-		if !allPassed(after) {
-			return fmt.Errorf("this fix should pass but does not: %s", firstNotPassed(after))
-		}
-		return nil
-	}
-	byID := map[string]checks.Result{}
-	for _, r := range after {
-		byID[r.ID] = r
-	}
-	var missed []string
-	for _, id := range a.MustFail {
-		r, ok := byID[id]
-		switch {
-		case !ok:
-			missed = append(missed, id+": no result")
-		case r.Status != checks.Fail:
-			missed = append(missed, fmt.Sprintf("%s: %s (%s)", id, r.Status, r.Message))
-		}
-	}
-	if len(missed) > 0 {
-		return fmt.Errorf("this wrong fix must fail %s, but: %s", strings.Join(a.MustFail, ", "), strings.Join(missed, "; "))
-	}
-	return nil
-}
-
 func allPassed(rs []checks.Result) bool {
 	for _, r := range rs {
 		if r.Status != checks.Pass {
@@ -322,9 +248,10 @@ func allPassed(rs []checks.Result) bool {
 	return len(rs) > 0
 }
 
+// anyNotPassed: some scored objective fails or errors.
 func anyNotPassed(rs []checks.Result) bool {
 	for _, r := range rs {
-		if r.Status == checks.Fail || r.Status == checks.Error {
+		if !r.Guard && (r.Status == checks.Fail || r.Status == checks.Error) {
 			return true
 		}
 	}

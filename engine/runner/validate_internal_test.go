@@ -1,0 +1,64 @@
+package runner
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ckslab/ckslab/engine/checks"
+)
+
+func gres(id string, st checks.Status) checks.Result {
+	return checks.Result{ID: id, Status: st, Guard: true, Message: "m"}
+}
+
+func TestSeededProblem(t *testing.T) {
+	P, F, E := checks.Pass, checks.Fail, checks.Error
+	tests := []struct {
+		name string
+		rs   []checks.Result
+		want []string // substrings; none means no problem
+	}{
+		{"untouched scores 0, guard holds", []checks.Result{gres("app-runs", P), res("denied", F), res("restricted", F)}, nil},
+		{"a scored objective passes seeded", []checks.Result{gres("app-runs", P), res("denied", F), {ID: "restricted", Status: P, Weight: 3}},
+			[]string{"the untouched lab scores 3/4: restricted already pass(es) in the seeded state", "guard: true"}},
+		{"a broken guard would hide the score", []checks.Result{gres("app-runs", F), res("denied", P)},
+			[]string{"guard(s) broken in the seeded state", "app-runs (fail: m)", "scores 1/1: denied"}},
+		{"nothing fails", []checks.Result{gres("app-runs", P), {ID: "x", Status: checks.Skip, Weight: 1}}, []string{"no objective fails in the seeded state"}},
+		{"an error still counts as not done", []checks.Result{res("denied", E)}, nil},
+	}
+	for _, tt := range tests {
+		got := SeededProblem(tt.rs)
+		if len(tt.want) == 0 && got != "" {
+			t.Errorf("%s: unexpected problem %q", tt.name, got)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", tt.name, got, w)
+			}
+		}
+	}
+}
+
+func TestCoverage(t *testing.T) {
+	s := altScenario()
+	c := NewCoverage()
+	c.Add(s, "seeded", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Fail), res("restricted", checks.Error)})
+	c.Add(s, "solution", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), res("restricted", checks.Pass)})
+	gaps := Gaps(c.All())
+	if len(gaps) != 2 || gaps[0].ID != "app-runs" || !gaps[0].Guard || gaps[1].ID != "restricted" {
+		t.Fatalf("an error is not a fail and a guard passing everywhere never failed: %+v", gaps)
+	}
+	c.Add(s, "alternative wrong-delete-app", []checks.Result{gres("app-runs", checks.Fail), res("denied", checks.Pass), res("restricted", checks.Fail)})
+	if gaps := Gaps(c.All()); len(gaps) != 0 {
+		t.Fatalf("seen both ways after a wrong fix: %+v", gaps)
+	}
+	got := c.Scenario("demo-01")
+	if len(got) != 3 || strings.Join(got[2].Failing, ",") != "alternative wrong-delete-app" || strings.Join(got[1].Passing, ",") != "solution,alternative wrong-delete-app" {
+		t.Fatalf("%+v", got)
+	}
+	// Skipped and errored scenarios report no gaps: nothing was seen.
+	rs := []ValidateResult{{ID: "a", Verdict: VerdictSkip, Objectives: []ObjectiveSeen{{ID: "x"}}}, {ID: "b", Verdict: VerdictPass, Objectives: []ObjectiveSeen{{ID: "y", Passing: []string{"solution"}}}}}
+	if g := CoverageGaps(rs); len(g) != 1 || g[0].ID != "y" {
+		t.Fatalf("%+v", g)
+	}
+}
