@@ -206,3 +206,20 @@ func TestEndpointProbe(t *testing.T) {
 		{name: "api down is an error, never a pass", check: ep(v1alpha1.EndpointProbeCheck{Component: "kube-apiserver", Path: "/debug/pprof/", RejectStatus: []int{200}}), want: checks.Error, env: downEnv},
 	})
 }
+
+// TestAccessCost reports what one access check costs on the lab (the
+// figure quoted in docs/SCENARIOS.md).
+func TestAccessCost(t *testing.T) {
+	env := setup(t)
+	applyFixture(t, env, accessFixture)
+	s, err := checks.Compile([]v1alpha1.Check{{ID: "c", Objective: "cost", Access: &v1alpha1.AccessCheck{ServiceAccount: "acc-a:deployer",
+		Allowed: []v1alpha1.AccessRule{{Verbs: []string{"get", "list", "watch"}, Resources: []string{"pods", "pods/log"}, Namespaces: []string{"acc-a"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Run(context.Background(), env, nil)[0]
+	if r.Status != checks.Pass {
+		t.Fatalf("%s: %s", r.Status, r.Message)
+	}
+	t.Logf("access check: %s in %s", r.Message, r.Duration)
+}
