@@ -238,8 +238,22 @@ func EditManifestData(data []byte, em *v1alpha1.EditManifest) ([]byte, error) {
 		return nil, errors.New("manifest's first container is not a mapping")
 	}
 	cmd := toStrings(c0["command"])
+	// Flags in args come after the command's, so they win: an edited flag
+	// is taken out of args too, else the edit would not take effect.
+	args, hasArgs := c0["args"]
+	argv := toStrings(args)
+	bin := ""
+	if len(cmd) > 0 {
+		bin = cmd[0]
+	}
+	dropFromArgs := func(f string) {
+		if len(argv) > 0 {
+			argv = RemoveFlag(append([]string{bin}, argv...), f)[1:]
+		}
+	}
 	for _, f := range em.RemoveFlags {
 		cmd = RemoveFlag(cmd, f)
+		dropFromArgs(f)
 	}
 	keys := make([]string, 0, len(em.SetFlags))
 	for k := range em.SetFlags {
@@ -248,8 +262,12 @@ func EditManifestData(data []byte, em *v1alpha1.EditManifest) ([]byte, error) {
 	sortStrings(keys)
 	for _, k := range keys {
 		cmd = SetFlag(cmd, k, em.SetFlags[k])
+		dropFromArgs(k)
 	}
 	c0["command"] = toAny(cmd)
+	if hasArgs {
+		c0["args"] = toAny(argv)
+	}
 	for _, v := range em.AddHostPathVolumes {
 		vols, _ := spec["volumes"].([]any)
 		vols = upsertNamed(vols, v.Name, map[string]any{"name": v.Name, "hostPath": hostPath(v)})

@@ -149,3 +149,32 @@ func TestCheckHostExec(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEditManifestDataArgs: a flag also given in args (which come after
+// the command, so they win) is edited there too.
+func TestEditManifestDataArgs(t *testing.T) {
+	in := []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver}\nspec:\n  containers:\n  - name: c\n    command: [kube-apiserver, --profiling=true]\n    args: [--profiling=true, --v=2, --anonymous-auth]\n")
+	out, err := EditManifestData(in, &v1alpha1.EditManifest{SetFlags: map[string]string{"profiling": "false"}, RemoveFlags: []string{"anonymous-auth"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pod struct {
+		Spec struct {
+			Containers []struct{ Command, Args []string } `json:"containers"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(out, &pod); err != nil {
+		t.Fatal(err)
+	}
+	c := pod.Spec.Containers[0]
+	full := append(append([]string(nil), c.Command...), c.Args...)
+	if v, _ := FlagValue(full, "profiling"); v != "false" {
+		t.Fatalf("effective profiling = %q in %q", v, full)
+	}
+	if _, ok := FlagValue(full, "anonymous-auth"); ok {
+		t.Fatalf("anonymous-auth still set in %q", full)
+	}
+	if !reflect.DeepEqual(c.Args, []string{"--v=2"}) {
+		t.Fatalf("args %q", c.Args)
+	}
+}
