@@ -22,13 +22,13 @@ type scenarioSummary struct {
 	Source     string   `json:"source"`
 }
 
-func summarize(s *load.Scenario) scenarioSummary {
+func summarize(s load.Summary) scenarioSummary {
 	req := []string{}
-	for _, c := range s.Spec.Requires {
+	for _, c := range s.Requires {
 		req = append(req, string(c))
 	}
-	return scenarioSummary{ID: s.ID, Title: s.Spec.Title, Domain: string(s.Spec.Domain), Competency: s.Spec.Competency,
-		Difficulty: s.Spec.Difficulty, Minutes: s.Spec.Minutes, Requires: req, Source: s.Source}
+	return scenarioSummary{ID: s.ID, Title: s.Title, Domain: string(s.Domain), Competency: s.Competency,
+		Difficulty: s.Difficulty, Minutes: s.Minutes, Requires: req, Source: s.Source}
 }
 
 func newListCmd(a *app) *cobra.Command {
@@ -45,16 +45,14 @@ func newListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list := c.All()
-			if domain != "" {
-				if !knownDomain(domain) {
-					return fmt.Errorf("unknown domain %q; use one of: %s", domain, strings.Join(domainNames(), ", "))
-				}
-				list = c.ByDomain(v1alpha1.Domain(domain))
+			if domain != "" && !knownDomain(domain) {
+				return fmt.Errorf("unknown domain %q; use one of: %s", domain, strings.Join(domainNames(), ", "))
 			}
-			sums := make([]scenarioSummary, 0, len(list))
-			for _, s := range list {
-				sums = append(sums, summarize(s))
+			sums := []scenarioSummary{}
+			for _, s := range c.Summaries() {
+				if domain == "" || s.Domain == v1alpha1.Domain(domain) {
+					sums = append(sums, summarize(s))
+				}
 			}
 			switch output {
 			case "json":
@@ -165,6 +163,7 @@ Without arguments it lints the built-in catalog.`,
 			var ps load.Problems
 			if len(args) == 0 {
 				a.catalogQuiet = true // the problems are this command's output
+				a.catalogStrict = true
 				c, err := a.loadCatalog()
 				if err != nil {
 					return err
@@ -175,7 +174,7 @@ Without arguments it lints the built-in catalog.`,
 				for _, p := range ps {
 					bad[p.File] = true
 				}
-				n = len(c.All()) + len(bad)
+				n = c.Len() + len(bad)
 			} else {
 				n, ps = load.LintPaths(args)
 			}

@@ -60,6 +60,10 @@ type app struct {
 	catalogWarn load.Problems
 	// catalogQuiet: the caller reports catalogWarn itself (lint).
 	catalogQuiet bool
+	// catalogStrict: parse and lint every scenario now (lint, validate)
+	// instead of serving summaries from the catalog index and parsing a
+	// scenario when a verb asks for it.
+	catalogStrict bool
 }
 
 // loadCatalog builds the catalog from the built-in scenarios, extra
@@ -84,7 +88,11 @@ func (a *app) loadCatalog() (*load.Catalog, error) {
 			fmt.Fprintf(a.ErrOut, "warning: %v\n", err)
 		}
 		sources = append(sources, packSources...)
-		a.catalog, a.catalogWarn = load.NewCatalog(sources...)
+		if a.catalogStrict {
+			a.catalog, a.catalogWarn = load.NewCatalog(sources...)
+		} else {
+			a.catalog, a.catalogWarn = load.OpenCatalog(a.catalogIndexDir(), sources...)
+		}
 		for _, p := range a.catalogWarn {
 			if a.catalogQuiet {
 				break
@@ -101,6 +109,12 @@ func (a *app) scenario(id string) (*load.Scenario, error) {
 		return nil, err
 	}
 	return c.Get(id)
+}
+
+// catalogIndexDir holds the catalog index (one file per source), with the
+// packs under the state root, never in a scenario directory.
+func (a *app) catalogIndexDir() string {
+	return filepath.Join(a.stateRoot(), "index")
 }
 
 // stateRoot is where ckslab keeps per-user state (progress, current lab, packs).
@@ -222,9 +236,9 @@ func completeScenarioIDs(a *app) func(*cobra.Command, []string, string) ([]strin
 			return nil, cobra.ShellCompDirectiveError
 		}
 		var out []string
-		for _, s := range c.All() {
+		for _, s := range c.Summaries() {
 			if strings.HasPrefix(s.ID, prefix) {
-				out = append(out, s.ID+"\t"+s.Spec.Title)
+				out = append(out, s.ID+"\t"+s.Title)
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp

@@ -57,6 +57,13 @@ func (s *Scenario) ReadFile(name string) ([]byte, error) {
 // resolves referenced files (nil skips that check). All problems are
 // returned together; the scenario is nil when there are any.
 func Parse(file string, data []byte, dir fs.FS) (*v1alpha1.Scenario, Problems) {
+	return parse(file, data, dir, true)
+}
+
+// parse is Parse; compileExpr false skips compiling CEL, for a scenario the
+// catalog index already linted with this very content (the checks compile
+// their expressions when they run).
+func parse(file string, data []byte, dir fs.FS, compileExpr bool) (*v1alpha1.Scenario, Problems) {
 	if len(data) > MaxScenarioBytes {
 		return nil, Problems{{File: file, Line: 1, Column: 1, Message: fmt.Sprintf("file is %d bytes; a scenario may be at most %d", len(data), MaxScenarioBytes)}}
 	}
@@ -82,9 +89,11 @@ func Parse(file string, data []byte, dir fs.FS) (*v1alpha1.Scenario, Problems) {
 		pos := st.locate(fe.Path)
 		ps = append(ps, Problem{File: file, Line: pos.line, Column: pos.col, Field: fe.Path, Message: fe.Message})
 	}
-	for _, fe := range lintExpressions(&s) {
-		pos := st.locate(fe.Path)
-		ps = append(ps, Problem{File: file, Line: pos.line, Column: pos.col, Field: fe.Path, Message: fe.Message})
+	if compileExpr {
+		for _, fe := range lintExpressions(&s) {
+			pos := st.locate(fe.Path)
+			ps = append(ps, Problem{File: file, Line: pos.line, Column: pos.col, Field: fe.Path, Message: fe.Message})
+		}
 	}
 	if dir != nil {
 		for _, fe := range lintFiles(&s, dir) {
@@ -246,6 +255,10 @@ func validManifest(data []byte) error {
 
 // LoadFile reads and parses <dir>/<name> from fsys.
 func LoadFile(fsys fs.FS, name, display, source string, trusted bool) (*Scenario, Problems) {
+	return loadFile(fsys, name, display, source, trusted, true)
+}
+
+func loadFile(fsys fs.FS, name, display, source string, trusted, compileExpr bool) (*Scenario, Problems) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, Problems{{File: display, Message: fmt.Sprintf("cannot read: %v", err)}}
@@ -257,7 +270,7 @@ func LoadFile(fsys fs.FS, name, display, source string, trusted bool) (*Scenario
 	if err != nil {
 		return nil, Problems{{File: display, Message: err.Error()}}
 	}
-	s, ps := Parse(display, data, dir)
+	s, ps := parse(display, data, dir, compileExpr)
 	if len(ps) > 0 {
 		return nil, ps
 	}
