@@ -1124,7 +1124,65 @@ func TestValidateRefusesBeforeProvisioning(t *testing.T) {
 	empty := t.TempDir()
 	r = runCLI(t, "validate", empty, "--backend", "local")
 	wantFailure(t, r, 1, "error: no scenarios found in "+empty)
+
+	// Alternatives that are not well formed are all refused before any trial.
+	alts := t.TempDir()
+	for f, body := range map[string]string{
+		"psp-01/wrong.yaml":   "expect: fail\ndescription: d\noperations: [{kubectl: get ns}]\n",
+		"psp-01/typo.yaml":    "expect: fail\ndescription: d\nmustFail: [privileged-rejectd]\noperations: [{kubectl: get ns}]\n",
+		"psp-01/unknown.yaml": "expect: pass\ndescripton: d\n",
+		"nope-01/x.yaml":      "expect: pass\n",
+	} {
+		p := filepath.Join(alts, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = runCLI(t, "validate", "psp-01", "--backend", "local", "--alternatives", alts)
+	wantFailure(t, r, 1,
+		filepath.Join(alts, "nope-01")+`: no scenario "nope-01" in the catalog`,
+		filepath.Join(alts, "psp-01", "typo.yaml")+`: mustFail[0]: psp-01 has no check "privileged-rejectd"`,
+		filepath.Join(alts, "psp-01", "unknown.yaml")+":2:1: unknown field \"descripton\"",
+		filepath.Join(alts, "psp-01", "wrong.yaml")+": mustFail: required for expect: fail",
+		"4 problem(s) in "+alts+": fix them before validating")
 	noDownloads(t, e)
+}
+
+func TestValidateCoverageReport(t *testing.T) {
+	rs := []runner.ValidateResult{
+		{ID: "a-01", Verdict: runner.VerdictPass, SeededScore: 0, SeededMax: 3, Seeded: []checks.Result{{ID: "x"}}, Objectives: []runner.ObjectiveSeen{
+			{Scenario: "a-01", ID: "x", Failing: []string{"seeded"}, Passing: []string{"solution"}},
+			{Scenario: "a-01", ID: "app-runs", Guard: true, Passing: []string{"seeded", "solution"}},
+		}, Alternatives: []runner.AlternativeOutcome{{Name: "wrong-warn-only", Expect: "fail", Verdict: runner.VerdictFail, Reason: "this wrong fix must fail x, but: x: pass ()"}}},
+		{ID: "b-01", Verdict: runner.VerdictSkip, Objectives: []runner.ObjectiveSeen{{Scenario: "b-01", ID: "y"}}},
+	}
+	gaps := runner.CoverageGaps(rs)
+	var b bytes.Buffer
+	printValidate(&b, rs)
+	printCoverage(&b, rs, gaps, true)
+	out := b.String()
+	for _, w := range []string{
+		"         seeded state scores 0/3\n",
+		"alternative wrong-warn-only",
+		"FAIL  this wrong fix must fail x",
+		"1 of 2 objectives seen both ways",
+		"1 objective(s) not seen both ways, FAIL (--require-both-ways)",
+		"  a-01 guard app-runs: never seen failing\n",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("validate report lacks %q:\n%s", w, out)
+		}
+	}
+	s := coverageSuite(gaps)
+	if s.Tests != 1 || s.Failures != 1 || s.Cases[0].Name != "a-01/app-runs" || s.Cases[0].Failure.Message != "a-01 guard app-runs: never seen failing" {
+		t.Errorf("coverage suite: %+v", s)
+	}
+	if s := coverageSuite(nil); s.Tests != 1 || s.Failures != 0 {
+		t.Errorf("empty coverage suite: %+v", s)
+	}
 }
 
 // ---------------------------------------------------------------------------
