@@ -17,6 +17,7 @@ import (
 	"github.com/ckslab/ckslab/engine/ops"
 	"github.com/ckslab/ckslab/engine/runner"
 	"github.com/ckslab/ckslab/scenarios"
+	"github.com/ckslab/ckslab/ui"
 )
 
 func catalog(t testing.TB) *load.Catalog {
@@ -331,4 +332,43 @@ func TestAlternativeFilesWellFormed(t *testing.T) {
 		}
 	}
 	t.Logf("%d alternative files", len(files))
+}
+
+// TestUntouchedExamScoresZero: an exam of every built-in scenario this
+// backend can run, ended without touching anything, scores 0 by the exam's
+// own scoring (ui.ScoreExam, the same rule as check and the TUI).
+func TestUntouchedExamScoresZero(t *testing.T) {
+	r := newRunner(t)
+	ctx := context.Background()
+	caps := r.Backend.Capabilities(ctx)
+	var tasks []ui.TaskOutcome
+	var plan ui.ExamPlan
+	for _, s := range r.Catalog.All() {
+		if s.Source != "builtin" || runner.MissingCapabilities(s, r.Backend.Name(), caps) != "" {
+			continue
+		}
+		if _, err := r.Start(ctx, s.ID); err != nil {
+			t.Fatalf("start %s: %v", s.ID, err)
+		}
+		rs, err := r.Check(ctx)
+		if err != nil {
+			t.Fatalf("check %s: %v", s.ID, err)
+		}
+		if sum := checks.Summarize(rs); sum.Score > 0 || len(sum.BrokenGuards) > 0 {
+			t.Errorf("%s untouched scores %d/%d (broken guards %v): %s", s.ID, sum.Score, sum.Max, sum.BrokenGuards, runner.SeededProblem(rs))
+		}
+		tasks = append(tasks, ui.TaskOutcome{Scenario: s, Results: rs})
+		plan.Scenarios = append(plan.Scenarios, s)
+	}
+	if err := r.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) < 2 {
+		t.Fatalf("only %d scenarios run on %s: not an exam", len(tasks), r.Backend.Name())
+	}
+	ex := ui.ScoreExam(plan, tasks, time.Now(), time.Now())
+	if ex.Score != 0 || ex.Percent != 0 {
+		t.Errorf("an exam of %d untouched tasks scores %.1f/%.1f (%.1f%%)", len(tasks), ex.Score, ex.Max, ex.Percent)
+	}
+	t.Logf("exam of %d untouched tasks: %.1f/%.1f", len(tasks), ex.Score, ex.Max)
 }
