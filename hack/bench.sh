@@ -5,6 +5,8 @@
 #   2. whole-scenario check latency (p50/p95 over 20 runs) vs the same checks
 #      as a bash script of kubectl calls, in the same run (ratio)
 #   3. reset + setup of an API-level scenario on a warm cluster (median)
+#   4. whole-process CLI figures (version, list, describe, check) with the
+#      built-in catalog and with 200 generated scenarios more (hack/bench-cli.sh)
 # The machine is shared: compare ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +25,7 @@ echo
 echo "== reset + setup on a warm cluster (10 runs)"
 go test ./engine/runner -run '^$' -bench BenchmarkResetSetup -benchtime 10x -count 1 -v \
   | grep -E 'Benchmark|setup\+reset|ok|FAIL'
+
+echo
+echo "== whole-process CLI: 30 vs 230 scenarios, and vs a kubectl script (RUNS=${RUNS:-5})"
+RUNS="${RUNS:-5}" hack/bench-cli.sh
