@@ -137,6 +137,11 @@ func newDescribeCmd(a *app) *cobra.Command {
 				if w == 0 {
 					w = 1
 				}
+				if c.Guard {
+					// No points; breaking it cancels what it protects.
+					fmt.Fprintf(a.Out, "  - [guard] %s\n", c.Objective)
+					continue
+				}
 				fmt.Fprintf(a.Out, "  - [%d] %s\n", w, c.Objective)
 			}
 			fmt.Fprintf(a.Out, "\nHints: %d (ckslab hint)\n", len(sp.Hints))
