@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	authzv1 "k8s.io/api/authorization/v1"
+
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 )
 
@@ -107,5 +109,39 @@ func TestAccessOutsiders(t *testing.T) {
 	}
 	if _, err := newAccess(&v1alpha1.AccessCheck{User: "x", Allowed: []v1alpha1.AccessRule{{Verbs: []string{"*"}, Resources: []string{"pods"}}}}); err == nil {
 		t.Error("a * verb in allowed must be refused")
+	}
+}
+
+// TestRulesAllow: RBAC's matching, as the screening uses it.
+func TestRulesAllow(t *testing.T) {
+	rule := func(verbs, groups, res, names []string) []authzv1.ResourceRule {
+		return []authzv1.ResourceRule{{Verbs: verbs, APIGroups: groups, Resources: res, ResourceNames: names}}
+	}
+	q := func(verb, res, name string) accessReq {
+		return accessReq{verb: verb, res: parseAccessResource(res), name: name}
+	}
+	l := func(s ...string) []string { return s }
+	for _, tt := range []struct {
+		rules []authzv1.ResourceRule
+		q     accessReq
+		want  bool
+	}{
+		{rule(l("get"), l(""), l("pods"), nil), q("get", "pods", ""), true},
+		{rule(l("get"), l(""), l("pods"), nil), q("list", "pods", ""), false},
+		{rule(l("*"), l(""), l("pods"), nil), q("delete", "pods", ""), true},
+		{rule(l("*"), l(""), l("pods"), nil), q("*", "pods", ""), true},
+		{rule(l("get", "list"), l(""), l("pods"), nil), q("*", "pods", ""), false},
+		{rule(l("get"), l(""), l("pods"), nil), q("get", "pods/log", ""), false},
+		{rule(l("get"), l(""), l("pods/log"), nil), q("get", "pods/log", ""), true},
+		{rule(l("update"), l("apps"), l("*/scale"), nil), q("update", "deployments.apps/scale", ""), true},
+		{rule(l("get"), l("*"), l("*"), nil), q("get", "secrets", ""), true},
+		{rule(l("get"), l("apps"), l("deployments"), nil), q("get", "deployments.extensions", ""), false},
+		{rule(l("get"), l(""), l("configmaps"), l("app-config")), q("get", "configmaps", ""), false},
+		{rule(l("get"), l(""), l("configmaps"), l("app-config")), q("get", "configmaps", "app-config"), true},
+		{rule(l("get"), l(""), l("configmaps"), l("app-config")), q("get", "configmaps", "other"), false},
+	} {
+		if got := rulesAllow(tt.rules, tt.q); got != tt.want {
+			t.Errorf("%+v allows %s: %v, want %v", tt.rules, tt.q, got, tt.want)
+		}
 	}
 }

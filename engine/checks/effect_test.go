@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
@@ -93,15 +94,21 @@ subjects: [{kind: Group, name: "system:serviceaccounts:acc-g", apiGroup: rbac.au
 func TestAccess(t *testing.T) {
 	env := setup(t)
 	applyFixture(t, env, accessFixture)
+	for _, exhaustive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("exhaustive=%v", exhaustive), func(t *testing.T) { testAccess(t, env, exhaustive) })
+	}
+}
+
+func testAccess(t *testing.T, env *checks.Env, exhaustive bool) {
 	podReader := []v1alpha1.AccessRule{{Verbs: []string{"get", "list", "watch"}, Resources: []string{"pods", "pods/log"}, Namespaces: []string{"acc-a"}}}
 	acc := func(sa string, allowed []v1alpha1.AccessRule) v1alpha1.Check {
-		return v1alpha1.Check{Access: &v1alpha1.AccessCheck{ServiceAccount: sa, Allowed: allowed}}
+		return v1alpha1.Check{Access: &v1alpha1.AccessCheck{ServiceAccount: sa, Allowed: allowed, Exhaustive: exhaustive}}
 	}
 	canI := func(sa, verb, res, expect string) v1alpha1.Check {
 		return v1alpha1.Check{CanI: &v1alpha1.CanICheck{ServiceAccount: sa, Verb: verb, Resource: res, Namespace: "acc-a", Expect: expect}}
 	}
 	run(t, env, []tcase{
-		{name: "exact role passes", check: acc("acc-a:deployer", podReader), want: checks.Pass, msg: "exactly the 6 allowed requests"},
+		{name: "exact role passes", check: acc("acc-a:deployer", podReader), want: checks.Pass, msg: "exactly the 6 allowed requests: none of"},
 		{name: "view: the old probes pass", check: canI("acc-a:viewer", "get", "pods", "allowed"), want: checks.Pass},
 		{name: "view: the old probes pass (secrets)", check: canI("acc-a:viewer", "get", "secrets", "denied"), want: checks.Pass},
 		{name: "view: access fails", check: acc("acc-a:viewer", podReader), want: checks.Fail, msg: "has more access than allowed"},
@@ -212,14 +219,16 @@ func TestEndpointProbe(t *testing.T) {
 func TestAccessCost(t *testing.T) {
 	env := setup(t)
 	applyFixture(t, env, accessFixture)
-	s, err := checks.Compile([]v1alpha1.Check{{ID: "c", Objective: "cost", Access: &v1alpha1.AccessCheck{ServiceAccount: "acc-a:deployer",
-		Allowed: []v1alpha1.AccessRule{{Verbs: []string{"get", "list", "watch"}, Resources: []string{"pods", "pods/log"}, Namespaces: []string{"acc-a"}}}}}})
-	if err != nil {
-		t.Fatal(err)
+	for _, exhaustive := range []bool{false, true} {
+		s, err := checks.Compile([]v1alpha1.Check{{ID: "c", Objective: "cost", Access: &v1alpha1.AccessCheck{ServiceAccount: "acc-a:deployer", Exhaustive: exhaustive,
+			Allowed: []v1alpha1.AccessRule{{Verbs: []string{"get", "list", "watch"}, Resources: []string{"pods", "pods/log"}, Namespaces: []string{"acc-a"}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.Run(context.Background(), env, nil)[0]
+		if r.Status != checks.Pass {
+			t.Fatalf("%s: %s", r.Status, r.Message)
+		}
+		t.Logf("access check (exhaustive=%v): %s in %s", exhaustive, r.Message, r.Duration)
 	}
-	r := s.Run(context.Background(), env, nil)[0]
-	if r.Status != checks.Pass {
-		t.Fatalf("%s: %s", r.Status, r.Message)
-	}
-	t.Logf("access check: %s in %s", r.Message, r.Duration)
 }
