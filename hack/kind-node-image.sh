@@ -110,7 +110,7 @@ gobuild_cached() {
     dir="$WORK/mod-$name"
     mkdir -p "$dir" "$CACHE/bin"
     (cd "$dir" && go mod init ckslab.local/"$name" >/dev/null 2>&1 \
-      && go get "$modver" >/dev/null 2>&1 \
+      && go get "$pkg@${modver##*@}" >/dev/null 2>&1 \
       && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out.tmp" "$pkg") \
       || die "go build $pkg failed"
     mv -f "$out.tmp" "$out"
