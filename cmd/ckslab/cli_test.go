@@ -1182,6 +1182,10 @@ func TestValidateCoverageReport(t *testing.T) {
 			t.Errorf("validate report lacks %q:\n%s", w, out)
 		}
 	}
+	vs := validateSuites(rs)[0]
+	if vs.Tests != 3 || vs.Failures != 1 || vs.Skipped != 1 || vs.Cases[1].Name != "a-01/wrong-warn-only (expect fail)" || vs.Cases[1].Failure == nil {
+		t.Errorf("validate suite: %+v", vs)
+	}
 	s := coverageSuite(gaps)
 	if s.Tests != 1 || s.Failures != 1 || s.Cases[0].Name != "a-01/app-runs" || s.Cases[0].Failure.Message != "a-01 guard app-runs: never seen failing" {
 		t.Errorf("coverage suite: %+v", s)

@@ -180,6 +180,11 @@ func validateSuites(results []runner.ValidateResult) []junitSuite {
 		c := junitCase{Name: r.ID, Classname: "ckslab.validate", Time: r.Duration.Seconds()}
 		s.Time += r.Duration.Seconds()
 		s.add(c, string(r.Verdict), &junitMessage{Message: r.Reason})
+		for _, o := range r.Alternatives {
+			s.Tests++
+			ac := junitCase{Name: r.ID + "/" + o.Name + " (expect " + o.Expect + ")", Classname: "ckslab.validate." + r.ID + ".alternatives"}
+			s.add(ac, string(o.Verdict), &junitMessage{Message: o.Reason})
+		}
 	}
 	return []junitSuite{s}
 }
