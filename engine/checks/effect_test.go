@@ -3,7 +3,9 @@ package checks_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
@@ -17,8 +19,18 @@ func applyFixture(t *testing.T, env *checks.Env, y string) {
 		t.Fatal(err)
 	}
 	for _, o := range objs {
-		if _, err := lab.Kube.Apply(context.Background(), o, ""); err != nil {
-			t.Fatal(err)
+		// A pod in a namespace created a moment ago waits for the
+		// controller to create its default ServiceAccount.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := lab.Kube.Apply(context.Background(), o, "")
+			if err == nil {
+				break
+			}
+			if !strings.Contains(err.Error(), "serviceaccount") || time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 }
