@@ -179,7 +179,8 @@ func scoredPoints(rs []checks.Result, ids []string) int {
 }
 
 // Trial resets the cluster, seeds s, checks, applies fix, checks again
-// (polling up to the convergence window when expectPass) and resets.
+// (polling up to the convergence window when expectPass) and resets. A
+// nil fix checks the seeded state only (after is nil).
 func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Operation, expectPass bool) (seeded, after []checks.Result, err error) {
 	cl, err := r.ensureCluster(ctx, s)
 	if err != nil {
@@ -210,8 +211,8 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 	suite.NoPolling = true
 	seeded, err = r.runChecks(ctx, s, cl, suite, st.Started)
 	suite.NoPolling = false
-	if err != nil {
-		return nil, nil, err
+	if err != nil || fix == nil {
+		return seeded, nil, err
 	}
 	// The fix is tracked too, so the final reset removes what it created.
 	tr := ops.NewTracker(st.Tracked, func(t ops.Tracked) error {
