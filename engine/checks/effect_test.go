@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/kube"
+	"github.com/ckslab/ckslab/engine/ops"
 )
 
 func applyFixture(t *testing.T, env *checks.Env, y string) {
@@ -243,4 +246,78 @@ func TestAccessCost(t *testing.T) {
 		}
 		t.Logf("access check (exhaustive=%v): %s in %s", exhaustive, r.Message, r.Duration)
 	}
+}
+
+// TestEffectiveFlagOnTheLab: issue 14 class 1 end to end. A learner adds
+// --profiling=false ABOVE a seeded --profiling=true: kube-apiserver keeps
+// the last value, so profiling stays on and /debug/pprof/ answers; both
+// staticPodFlag and endpointProbe fail. Appending it below (a correct fix)
+// passes both. The first-occurrence reader passed the first case.
+func TestEffectiveFlagOnTheLab(t *testing.T) {
+	env := setup(t)
+	ctx := context.Background()
+	n, err := env.Cluster.Node("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const path = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+	orig, err := n.ReadFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		if err := n.WriteFile(ctx, path, orig, 0o600); err != nil {
+			t.Error(err)
+		}
+		if err := env.Cluster.Components.WaitHealthy(ctx, "kube-apiserver", 2*time.Minute); err != nil {
+			t.Error(err)
+		}
+	}
+	defer restore()
+	write := func(first, last string) {
+		t.Helper()
+		var pod map[string]any
+		if err := yaml.Unmarshal(orig, &pod); err != nil {
+			t.Fatal(err)
+		}
+		c := pod["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+		cmd := ops.RemoveFlag(toStrings(c["command"]), "profiling")
+		cmd = append(append([]string{cmd[0], "--profiling=" + first}, cmd[1:]...), "--profiling="+last)
+		l := make([]any, len(cmd))
+		for i, a := range cmd {
+			l[i] = a
+		}
+		c["command"] = l
+		out, err := yaml.Marshal(pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.WriteFile(ctx, path, out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Cluster.Components.WaitHealthy(ctx, "kube-apiserver", 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flag := v1alpha1.Check{StaticPodFlag: &v1alpha1.StaticPodFlagCheck{Component: "kube-apiserver", Flag: "profiling", Value: "false"}}
+	pprof := v1alpha1.Check{EndpointProbe: &v1alpha1.EndpointProbeCheck{Component: "kube-apiserver", Path: "/debug/pprof/", ExpectStatus: []int{404}}}
+
+	write("false", "true")
+	run(t, env, []tcase{
+		{name: "false above true: flag check fails", check: flag, want: checks.Fail, msg: "--profiling=true"},
+		{name: "false above true: pprof still answers", check: pprof, want: checks.Fail, msg: "200"},
+	})
+	write("true", "false")
+	run(t, env, []tcase{
+		{name: "false below true: flag check passes", check: flag, want: checks.Pass},
+		{name: "false below true: pprof is gone", check: pprof, want: checks.Pass, msg: "404"},
+	})
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, e := range v.([]any) {
+		out = append(out, fmt.Sprint(e))
+	}
+	return out
 }
