@@ -87,20 +87,22 @@ type candidate struct {
 // Invalid scenarios are left out and reported; the rest still load, so one
 // broken file in an extra directory does not hide the built-in catalog.
 func NewCatalog(sources ...Source) (*Catalog, Problems) {
-	var all Problems
 	per := make([][]candidate, len(sources))
 	for i, src := range sources {
 		files, err := findScenarioFiles(src.FS)
 		if err != nil {
-			all = append(all, Problem{File: src.Display, Message: fmt.Sprintf("cannot list scenarios: %v", err)})
+			per[i] = []candidate{listProblem(src, err)}
 			continue
 		}
 		for _, f := range files {
 			per[i] = append(per[i], parseCandidate(src, f))
 		}
 	}
-	c, ps := assemble(sources, per)
-	return c, append(all, ps...)
+	return assemble(sources, per)
+}
+
+func listProblem(src Source, err error) candidate {
+	return candidate{problems: Problems{{File: src.Display, Message: fmt.Sprintf("cannot list scenarios: %v", err)}}}
 }
 
 // sourceID is what Scenario.Source says for scenarios of src.

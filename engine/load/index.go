@@ -62,18 +62,15 @@ func OpenCatalog(indexDir string, sources ...Source) (*Catalog, Problems) {
 		return NewCatalog(sources...)
 	}
 	loader := loaderID()
-	var all Problems
 	per := make([][]candidate, len(sources))
 	for i, src := range sources {
 		cands, err := indexSource(indexDir, loader, src)
 		if err != nil {
-			all = append(all, Problem{File: src.Display, Message: fmt.Sprintf("cannot list scenarios: %v", err)})
-			continue
+			cands = []candidate{listProblem(src, err)}
 		}
 		per[i] = cands
 	}
-	c, ps := assemble(sources, per)
-	return c, append(all, ps...)
+	return assemble(sources, per)
 }
 
 // loaderID names this executable by path, size and mtime: rebuilding

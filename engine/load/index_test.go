@@ -217,12 +217,13 @@ func TestIndexAgreesWithStrictLoader(t *testing.T) {
 	writeScenario(t, pack, "extra", "Pack extra", "x", "true") // collides: becomes <pack>/extra
 	packSrc := DirSource(pack)
 	packSrc.Kind, packSrc.Name, packSrc.Trusted = "pack", "mypack", false
-	sources := []Source{{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}, DirSource(root), packSrc}
+	missing := DirSource(filepath.Join(root, "no-such-dir")) // a problem, in the same place
+	sources := []Source{{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}, DirSource(root), missing, packSrc}
 
 	want, wantPs := NewCatalog(sources...)
 	for i := 0; i < 2; i++ { // building the index, then reading it
 		got, ps := OpenCatalog(idxDir, sources...)
-		if fmt.Sprint(ps) != fmt.Sprint(wantPs) || len(ps) != 1 {
+		if fmt.Sprint(ps) != fmt.Sprint(wantPs) || len(ps) != 2 {
 			t.Fatalf("open %d: problems\n%v\nwant\n%v", i+1, ps, wantPs)
 		}
 		if g, w := fmt.Sprintf("%+v", got.Summaries()), fmt.Sprintf("%+v", want.Summaries()); g != w {
