@@ -246,7 +246,7 @@ func Parse(argv []string, prog Program) *Parsed {
 			// pflag shorthand: the kube components only define -v (klog verbosity) and -h.
 			sh := a[1:2]
 			if sh != "v" && sh != "h" {
-				p.Errors = append(p.Errors, fmt.Sprintf("unknown shorthand flag: %q in %s", sh, a))
+				p.Errors = append(p.Errors, fmt.Sprintf("unknown shorthand flag: '%s' in %s", sh, a))
 				i++
 				continue
 			}
