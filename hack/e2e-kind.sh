@@ -59,7 +59,8 @@ snapshot >"$WORK/before"
 # 1. Ctrl-C while kind creates the nodes.
 if [[ "${CKSLAB_E2E_SKIP_INTERRUPT:-}" != 1 ]]; then
   log "Ctrl-C during cluster up"
-  ck cluster up >"$WORK/int.out" 2>&1 &
+  # ckslab itself in the background (not a function: $! must be its pid).
+  "$bin" --backend kind --cluster "$CLUSTER" cluster up >"$WORK/int.out" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do
     docker ps -a --format '{{.Names}}' | grep -q "^${CLUSTER}-" && break
@@ -70,6 +71,7 @@ if [[ "${CKSLAB_E2E_SKIP_INTERRUPT:-}" != 1 ]]; then
   kill -INT "$pid" 2>/dev/null || true
   rc=0; wait "$pid" || rc=$?
   log "cluster up exited $rc after SIGINT: $(tail -n 2 "$WORK/int.out" | tr '\n' ' ')"
+  [[ $rc -ne 0 ]] || die "cluster up ignored SIGINT (finished the cluster instead)"
   left="$(leftovers)"
   if [[ -n "$left" ]]; then
     log "after Ctrl-C (before cluster down): $(echo "$left" | tr '\n' ' ')"
