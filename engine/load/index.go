@@ -2,6 +2,7 @@ package load
 
 import (
 	"crypto/sha256"
+	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -192,8 +193,11 @@ type fingerprint struct {
 
 // fingerprints hashes, for each scenario file, the stat of every file under
 // its directory (a file under nested scenario directories counts for each).
-// Files without an mtime (embedded) are hashed by content.
+// Files without an mtime (other than embedded ones) are hashed by content.
 func fingerprints(fsys fs.FS, files []fileStat, scenarioFiles []string) map[string]fingerprint {
+	// Embedded files are part of the executable, which the index's loader
+	// id already names: their size is enough.
+	_, embedded := fsys.(embed.FS)
 	type acc struct {
 		h      hash.Hash
 		newest time.Time
@@ -204,7 +208,7 @@ func fingerprints(fsys fs.FS, files []fileStat, scenarioFiles []string) map[stri
 	}
 	for _, fi := range files {
 		line := fmt.Sprintf("%s\x00%d\x00%d\x00%o\n", fi.path, fi.size, fi.mtime.UnixNano(), fi.mode)
-		if fi.mtime.IsZero() {
+		if fi.mtime.IsZero() && !embedded {
 			if b, err := fs.ReadFile(fsys, fi.path); err == nil {
 				line = fmt.Sprintf("%s\x00%d\x00%x\x00%o\n", fi.path, fi.size, sha256.Sum256(b), fi.mode)
 			}

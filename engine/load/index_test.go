@@ -322,30 +322,44 @@ func TestIndexCorruptOrUnwritable(t *testing.T) {
 }
 
 // BenchmarkOpenCatalog: opening the built-in catalog plus a directory of
-// copies through a warm index, then loading one scenario, as describe
-// does; the cost must not grow with the catalog.
+// copies, then loading one scenario, as describe does: through a warm index
+// (the cost must not grow with the catalog) and strictly, as every verb did
+// before the index (and lint still does).
 func BenchmarkOpenCatalog(b *testing.B) {
-	for _, extra := range []int{0, 200} {
-		b.Run(fmt.Sprintf("extra=%d", extra), func(b *testing.B) {
-			root, idxDir := b.TempDir(), b.TempDir()
-			for i := 0; i < extra; i++ {
-				dir := filepath.Join(root, fmt.Sprintf("s%03d", i))
-				os.MkdirAll(filepath.Join(dir, "manifests"), 0o755)
-				os.WriteFile(filepath.Join(dir, "manifests", "ns.yaml"), []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n"), 0o644)
-				os.WriteFile(filepath.Join(dir, ScenarioFile), []byte(scenarioYAML(fmt.Sprintf("s%03d", i), "S", "x", "true")), 0o644)
-				old := time.Now().Add(-time.Hour)
-				os.Chtimes(filepath.Join(dir, ScenarioFile), old, old)
-				os.Chtimes(filepath.Join(dir, "manifests", "ns.yaml"), old, old)
+	for _, strict := range []bool{false, true} {
+		for _, extra := range []int{0, 200} {
+			name := fmt.Sprintf("index/extra=%d", extra)
+			if strict {
+				name = fmt.Sprintf("strict/extra=%d", extra)
 			}
-			sources := []Source{{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}, DirSource(root)}
-			OpenCatalog(idxDir, sources...)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				c, _ := OpenCatalog(idxDir, sources...)
-				if _, err := c.Get("psp-01"); err != nil {
-					b.Fatal(err)
+			b.Run(name, func(b *testing.B) {
+				root, idxDir := b.TempDir(), b.TempDir()
+				for i := 0; i < extra; i++ {
+					dir := filepath.Join(root, fmt.Sprintf("s%03d", i))
+					os.MkdirAll(filepath.Join(dir, "manifests"), 0o755)
+					os.WriteFile(filepath.Join(dir, "manifests", "ns.yaml"), []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n"), 0o644)
+					os.WriteFile(filepath.Join(dir, ScenarioFile), []byte(scenarioYAML(fmt.Sprintf("s%03d", i), "S", "x", "true")), 0o644)
+					old := time.Now().Add(-time.Hour)
+					os.Chtimes(filepath.Join(dir, ScenarioFile), old, old)
+					os.Chtimes(filepath.Join(dir, "manifests", "ns.yaml"), old, old)
 				}
-			}
-		})
+				sources := []Source{{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}, DirSource(root)}
+				open := func() *Catalog {
+					if strict {
+						c, _ := NewCatalog(sources...)
+						return c
+					}
+					c, _ := OpenCatalog(idxDir, sources...)
+					return c
+				}
+				open()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := open().Get("psp-01"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
