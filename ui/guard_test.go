@@ -90,6 +90,7 @@ func TestLabShowsGuards(t *testing.T) {
 		"✔ A privileged pod is rejected in team-a", "[0/2]",
 		"passes, but scores 0 while guard web-still-runs is broken",
 		"2/4 points",
+		"guard web-still-runs is broken: what it protects scores 0",
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)

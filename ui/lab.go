@@ -155,6 +155,9 @@ func (p *labPage) Update(msg tea.Msg) (page, tea.Cmd) {
 		s := p.panel.summary()
 		if s.AllPassed() {
 			p.setStatus(fmt.Sprintf("All objectives pass: %d/%d points%s. Well done!", max(s.Score-p.penalty, 0), s.Max, p.penaltyNote()), false)
+		} else if len(s.BrokenGuards) > 0 {
+			p.setStatus(fmt.Sprintf("%d of %d objectives pass, but guard %s is broken: what it protects scores 0. Repair it and press c again.",
+				s.Passed, len(msg.results), strings.Join(s.BrokenGuards, ", ")), false)
 		} else {
 			p.setStatus(fmt.Sprintf("%d of %d objectives pass. Fix the rest and press c again.", s.Passed, len(msg.results)), false)
 		}
