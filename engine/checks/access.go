@@ -9,6 +9,7 @@ import (
 
 	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -364,13 +365,19 @@ func (c *access) forbiddenSpace(existing []string) []accessReq {
 			add(sp)
 		}
 	}
-	// Names outside an allowed rule's resourceNames.
+	// Names outside an allowed rule's resourceNames, and the other verbs
+	// on an allowed name (list/watch of a named Secret read it too).
 	for _, r := range c.rules {
 		if len(r.names) == 0 {
 			continue
 		}
 		for _, q := range c.allowedSet() {
 			if r.covers(q) {
+				for _, v := range append(standardVerbs(), "*") {
+					qq := q
+					qq.verb = v
+					add(qq)
+				}
 				q.name = "ckslab-probe-other-name"
 				add(q)
 			}
@@ -581,6 +588,7 @@ func (c *access) screen(ctx context.Context, cfg *rest.Config, admin kubernetes.
 	if err != nil {
 		return nil, false
 	}
+	served := servedVerbs(admin)
 	clusterRule := map[string]bool{}
 	for _, r := range rules[""] {
 		clusterRule[fmt.Sprint(r)] = true
@@ -600,7 +608,7 @@ func (c *access) screen(ctx context.Context, cfg *rest.Config, admin kubernetes.
 						for _, n := range names {
 							rr, sub, _ := strings.Cut(res, "/")
 							q := accessReq{ns: ns, verb: v, res: accessResource{group: g, resource: rr, sub: sub}, name: n}
-							if !c.covered(q) && !baseline(q) && !rulesAllow(defaults, q) {
+							if !c.covered(q) && !baseline(q) && !rulesAllow(defaults, q) && c.grantsSomething(q, served) {
 								add(q)
 							}
 						}
@@ -610,6 +618,81 @@ func (c *access) screen(ctx context.Context, cfg *rest.Config, admin kubernetes.
 		}
 	}
 	return candidates, true
+}
+
+// servedVerbs maps group/resource[/subresource] to the verbs the API
+// serves on it, from discovery; nil when discovery fails (then nothing is
+// filtered).
+func servedVerbs(admin kubernetes.Interface) map[string]map[string]bool {
+	// A partial answer (an aggregated API down) still lists the rest.
+	_, lists, _ := admin.Discovery().ServerGroupsAndResources()
+	if len(lists) == 0 {
+		return nil
+	}
+	out := map[string]map[string]bool{}
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			key := gv.Group + "/" + r.Name
+			if out[key] == nil {
+				out[key] = map[string]bool{}
+			}
+			for _, v := range r.Verbs {
+				out[key][v] = true
+			}
+		}
+	}
+	return out
+}
+
+// grantsSomething reports whether a request a rule spells out can grant
+// anything beyond the allowed set: RBAC rules may name group/resource
+// pairs the API does not serve (apiGroups: ["", apps] x resources: [pods,
+// deployments] contains pods.apps) and standard verbs a resource does not
+// serve (list on pods/log); those grant nothing. Wildcards, special verbs
+// (impersonate, escalate, bind, approve, use, ...) and resources the
+// discovery does not list always count, unless a "*" verb covers no served
+// verb beyond the allowed ones.
+func (c *access) grantsSomething(q accessReq, served map[string]map[string]bool) bool {
+	if served == nil || q.res.group == "*" || q.res.resource == "*" {
+		return true
+	}
+	res := q.res.resource
+	if q.res.sub != "" {
+		res += "/" + q.res.sub
+	}
+	verbs, known := served[q.res.group+"/"+res]
+	if !known {
+		// Not served: a custom resource that does not exist yet is still a grant
+		// once its CRD appears, so only the built-in groups are filtered.
+		return !builtinGroup(q.res.group)
+	}
+	standard := map[string]bool{}
+	for _, v := range standardVerbs() {
+		standard[v] = true
+	}
+	switch {
+	case q.verb == "*":
+		for v := range verbs {
+			qq := q
+			qq.verb = v
+			if !c.covered(qq) {
+				return true
+			}
+		}
+		return false
+	case standard[q.verb]:
+		return verbs[q.verb]
+	}
+	return true
+}
+
+// builtinGroup: groups whose resources discovery lists completely.
+func builtinGroup(g string) bool {
+	return g == "" || !strings.Contains(g, ".") || strings.HasSuffix(g, ".k8s.io")
 }
 
 // defaultRules are the rules the API server's own default bindings
