@@ -12,7 +12,7 @@ build: ## build bin/ckslab
 	$(GO) build -trimpath -o $(BIN) ./cmd/ckslab
 
 install: ## go install ckslab from this clone into $(go env GOPATH)/bin (or GOBIN)
-	$(GO) install -trimpath ./cmd/ckslab
+	$(GO) install ./cmd/ckslab
 	@bin="$$($(GO) env GOBIN)"; echo "installed $${bin:-$$($(GO) env GOPATH)/bin}/ckslab"
 
 binaries: ## build/cache etcd, kube-apiserver, kube-controller-manager for the local backend

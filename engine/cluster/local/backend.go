@@ -462,8 +462,14 @@ func (b *Backend) startSupervisor(nodeDir string) error {
 	cmd.Env = append(cmd.Env, nodeDirEnv+"="+nodeDir)
 	cmd.Dir = nodeDir
 	// Its own session: Ctrl-C in the learner's terminal must not reach it,
-	// and it outlives the ckslab command that started it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// and it outlives the ckslab command that started it. A supervisor
+	// command may ask to die with its parent instead (test clusters: a
+	// killed or timed-out test binary must not leave a control plane).
+	attr := &syscall.SysProcAttr{Setsid: true}
+	if cmd.SysProcAttr != nil {
+		attr.Pdeathsig = cmd.SysProcAttr.Pdeathsig
+	}
+	cmd.SysProcAttr = attr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start supervisor %s: %w", cmd.Path, err)
 	}

@@ -53,6 +53,8 @@ func integrationBackend(tb testing.TB, extra ...Option) *Backend {
 		WithSupervisorCommand(func(nodeDir string) *exec.Cmd {
 			c := exec.Command(os.Args[0])
 			c.Env = append(os.Environ(), "CKSLAB_TEST_SUPERVISOR="+nodeDir)
+			// A killed or timed-out test binary takes its clusters with it.
+			c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 			return c
 		}),
 	}

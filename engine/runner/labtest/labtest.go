@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,6 +94,12 @@ func Main(m *testing.M, name string, lab **Lab) int {
 		local.WithSupervisorCommand(func(nodeDir string) *exec.Cmd {
 			cmd := exec.Command(exe, "-test.run=^$")
 			cmd.Env = append(os.Environ(), superviseEnv+"="+nodeDir)
+			if os.Getenv("CKSLAB_TEST_KEEP") == "" {
+				// Killed, interrupted or timed out, the test binary takes its
+				// cluster with it (the supervisor stops the components on
+				// SIGTERM), so no control plane outlives a broken run.
+				cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+			}
 			return cmd
 		}))
 	if err != nil {
