@@ -85,7 +85,10 @@ measure() {
     cat "$work/err.out" >&2
     exit 1
   fi
-  echo "$(((t1 - t0) / 1000000)) $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.out")" >>"$work/$label"
+  # wall ms, peak RSS KiB, CPU ms (user+sys: less sensitive than wall time
+  # to the run queue of a shared machine; 10 ms resolution)
+  echo "$(((t1 - t0) / 1000000)) $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.out")" \
+    "$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%d", s * 1000}' "$work/time.out")" >>"$work/$label"
 }
 
 median() { # median of column $2 of file $1
@@ -110,24 +113,26 @@ for ((r = 0; r <= RUNS; r++)); do # run 0 warms caches (page cache, index)
 done
 
 echo
-echo "== whole-process figures, median of $RUNS (wall ms, peak RSS MiB)"
-printf '%-6s %-18s %16s %16s %8s\n' binary command "30 scenarios" "$n scenarios" "230/30"
+echo "== whole-process figures, median of $RUNS (wall ms, CPU ms, peak RSS MiB)"
+printf '%-6s %-18s %24s %24s %s\n' binary command "30 scenarios" "$n scenarios" "230/30 wall/cpu"
 for bi in "${!names[@]}"; do
   for c in "${cmds[@]}"; do
     row=()
     for cat in 30 all; do
       f="$work/${names[$bi]}.${c// /_}.$cat"
       if [[ -f $f ]]; then
-        row+=("$(median "$f" 1) ms $(($(median "$f" 2) / 1024)) MiB")
+        row+=("$(median "$f" 1) ms $(median "$f" 3) cpu $(($(median "$f" 2) / 1024)) MiB")
       else
         row+=("-")
       fi
     done
     ratio=-
     if [[ -f "$work/${names[$bi]}.${c// /_}.all" ]]; then
-      ratio=$(awk -v a="$(median "$work/${names[$bi]}.${c// /_}.all" 1)" -v b="$(median "$work/${names[$bi]}.${c// /_}.30" 1)" 'BEGIN {printf "%.2f", a/b}')
+      f30="$work/${names[$bi]}.${c// /_}.30" fall="$work/${names[$bi]}.${c// /_}.all"
+      ratio=$(awk -v a="$(median "$fall" 1)" -v b="$(median "$f30" 1)" -v ca="$(median "$fall" 3)" -v cb="$(median "$f30" 3)" \
+        'BEGIN {printf "%.2f/%.2f", a/b, (cb > 0 ? ca/cb : 0)}')
     fi
-    printf '%-6s %-18s %16s %16s %8s\n' "${names[$bi]}" "$c" "${row[0]}" "${row[1]}" "$ratio"
+    printf '%-6s %-18s %24s %24s %s\n' "${names[$bi]}" "$c" "${row[0]}" "${row[1]}" "$ratio"
   done
 done
 
