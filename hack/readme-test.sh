@@ -28,8 +28,8 @@ lab_procs() {
   for d in /proc/[0-9]*; do
     pid="${d#/proc/}"
     [[ "$pid" == "$$" || "$pid" == "$BASHPID" ]] && continue
-    if grep -qsF "$FRESH_HOME" "$d/environ" 2>/dev/null || tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$FRESH_HOME"; then
-      echo "$pid $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null | cut -c1-120)"
+    if grep -qsF "$FRESH_HOME" "$d/environ" 2>/dev/null || tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -qF "$FRESH_HOME"; then
+      echo "$pid $(tr '\0' ' ' 2>/dev/null <"$d/cmdline" | cut -c1-120)"
     fi
   done
 }
