@@ -160,6 +160,22 @@ func TestIndexServesUnchangedAndNeverStale(t *testing.T) {
 			t.Errorf("entry of a file modified just now is not marked racy")
 		}
 	}
+	// Edited again within the same mtime tick of a coarse file system:
+	// same size, same mtime. Only the racy rule can catch this one.
+	info, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, []byte(scenarioYAML("alpha", "Alpha wow", "Do alpha.", "true")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(f, info.ModTime(), info.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = OpenCatalog(idxDir, DirSource(root))
+	if got := titles(c); got["alpha"] != "Alpha wow" {
+		t.Fatalf("after a same-size edit within the same mtime: %v", got)
+	}
 
 	// A file beside the scenario counts: removing its manifest makes it
 	// invalid, with the strict loader's message.
@@ -182,7 +198,7 @@ func TestIndexServesUnchangedAndNeverStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, ps = OpenCatalog(idxDir, DirSource(root))
-	if got := titles(c); len(ps) > 0 || len(got) != 2 || got["gamma"] != "Gamma" || got["alpha"] != "Alpha now" {
+	if got := titles(c); len(ps) > 0 || len(got) != 2 || got["gamma"] != "Gamma" || got["alpha"] != "Alpha wow" {
 		t.Fatalf("after adding gamma and removing beta: %v, problems %v", got, ps)
 	}
 }
