@@ -28,6 +28,24 @@ func healthURL(component string) string {
 	return ""
 }
 
+// healthProbeArgs is the curl command (run in the node) that prints the HTTP
+// status of a component's health endpoint, or nil. The API server is asked
+// with the kubeadm apiserver-kubelet-client certificate: an anonymous request
+// gets 401 whenever anonymous auth is off (the fix of api-01, or
+// --anonymous-auth=true beside AlwaysAllow), which says nothing about health.
+func healthProbeArgs(component string) []string {
+	url := healthURL(component)
+	if url == "" {
+		return nil
+	}
+	argv := []string{"curl", "-sk", "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}"}
+	if component == "kube-apiserver" {
+		argv = append(argv, "--cert", "/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+			"--key", "/etc/kubernetes/pki/apiserver-kubelet-client.key")
+	}
+	return append(argv, url)
+}
+
 // ComponentNames are the control-plane static pods kubeadm runs.
 func ComponentNames() []string {
 	return []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
@@ -122,8 +140,8 @@ func (c *Components) Component(ctx context.Context, name string) (cluster.Compon
 			return st, fmt.Errorf("read command line of %s (pid %s): %w", name, pid, err)
 		}
 		st.Args = splitCmdline(cmdline)
-		if url := healthURL(name); url != "" {
-			code, _ := c.node.Exec(ctx, nil, "curl", "-sk", "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code}", url)
+		if argv := healthProbeArgs(name); argv != nil {
+			code, _ := c.node.Exec(ctx, nil, argv...)
 			st.Ready = strings.TrimSpace(string(code)) == "200"
 		}
 	}
