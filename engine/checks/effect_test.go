@@ -220,6 +220,27 @@ kind: Pod
 metadata: {name: db, namespace: np-b, labels: {app: db}}
 spec: {containers: [{name: c, image: registry.k8s.io/pause:3.10, ports: [{name: pg, containerPort: 5432}]}]}
 ---
+apiVersion: v1
+kind: Namespace
+metadata: {name: np-c}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: np-c}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: c, image: registry.k8s.io/pause:3.10, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-http-from-web, namespace: np-c}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {team: a}}}], ports: [{port: http}]}]
+---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: default-deny, namespace: np-b}
@@ -271,8 +292,13 @@ func TestNetpolEffect(t *testing.T) {
 		), want: checks.Pass, msg: "get the expected verdict"},
 		{name: "a wrong expectation fails with the policies as evidence", check: np(v1alpha1.NetpolProbe{From: other, To: db, Port: 5432, Expect: "allowed"}),
 			want: checks.Fail, msg: "np-a/other -> np-b/db on 5432/TCP is denied"},
+		{name: "a workload without pods is judged on its pod template", check: np(
+			v1alpha1.NetpolProbe{From: other, To: v1alpha1.NetpolPeer{Namespace: "np-c", Selector: "app=api"}, Port: 8080, Expect: "allowed"},
+			v1alpha1.NetpolProbe{From: db, To: v1alpha1.NetpolPeer{Namespace: "np-c", Selector: "app=api"}, Port: 8080, Expect: "denied"},
+			v1alpha1.NetpolProbe{From: other, To: v1alpha1.NetpolPeer{Namespace: "np-c"}, Port: 9090, Expect: "denied"},
+		), want: checks.Pass},
 		{name: "no pod selected is an error", check: np(v1alpha1.NetpolProbe{From: v1alpha1.NetpolPeer{Namespace: "np-a", Selector: "app=nope"}, To: db, Port: 5432, Expect: "denied"}),
-			want: checks.Error, msg: "no pod matches"},
+			want: checks.Error, msg: "no pod and no workload's pod template matches"},
 	})
 }
 

@@ -162,6 +162,21 @@ func (n *netpolEffect) run(ctx context.Context, env *Env) outcome {
 				out = append(out, netpol.Endpoint{Pod: &p})
 			}
 		}
+		if len(out) > 0 {
+			return out, nil
+		}
+		// No pod yet (a controller has not created it, or nothing
+		// schedules on this backend): the pods the workloads of the
+		// namespace will run, from their templates.
+		tpls, err := templatesOf(ctx, env, peer.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		for i := range tpls {
+			if sel.Matches(labels.Set(tpls[i].Labels)) {
+				out = append(out, netpol.Endpoint{Pod: &tpls[i]})
+			}
+		}
 		return out, nil
 	}
 	total := 0
@@ -181,7 +196,7 @@ func (n *netpolEffect) run(ctx context.Context, env *Env) outcome {
 			if len(from) > 0 {
 				side = describePeer(pr.spec.To)
 			}
-			return errored("%s: no pod matches %s, so there is nothing to judge (was a pod of the lab deleted? ckslab reset restores it)", what, side)
+			return errored("%s: no pod and no workload's pod template matches %s, so there is nothing to judge (was something of the lab deleted? ckslab reset restores it)", what, side)
 		}
 		for _, f := range from {
 			for _, t := range to {
@@ -207,4 +222,54 @@ func (n *netpolEffect) run(ctx context.Context, env *Env) outcome {
 		}
 	}
 	return passed(fmt.Sprintf("all %d pod pairs of %d probes get the expected verdict from %d NetworkPolicies", total, len(n.probes), len(nps.Items)), passEv...)
+}
+
+// templatesOf returns the pods the workloads of a namespace describe
+// (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs), as policies
+// would see them: namespace, template labels and container ports.
+func templatesOf(ctx context.Context, env *Env, ns string) ([]netpol.Pod, error) {
+	var out []netpol.Pod
+	add := func(kind, name string, t corev1.PodTemplateSpec) {
+		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: kind + "/" + name + " (pod template)", Labels: t.Labels}, Spec: t.Spec}
+		out = append(out, netpol.PodFrom(&p))
+	}
+	apps, batch := env.Kube.Typed.AppsV1(), env.Kube.Typed.BatchV1()
+	ds, err := apps.Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ds.Items {
+		add("deployment", w.Name, w.Spec.Template)
+	}
+	ss, err := apps.StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ss.Items {
+		add("statefulset", w.Name, w.Spec.Template)
+	}
+	dss, err := apps.DaemonSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range dss.Items {
+		add("daemonset", w.Name, w.Spec.Template)
+	}
+	js, err := batch.Jobs(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range js.Items {
+		if len(w.OwnerReferences) == 0 { // a CronJob's jobs come from its template below
+			add("job", w.Name, w.Spec.Template)
+		}
+	}
+	cjs, err := batch.CronJobs(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cjs.Items {
+		add("cronjob", w.Name, w.Spec.JobTemplate.Spec.Template)
+	}
+	return out, nil
 }
