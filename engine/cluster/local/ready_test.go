@@ -2,7 +2,10 @@ package local
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,5 +58,15 @@ func TestControllersRunningNeedsEveryNamespace(t *testing.T) {
 				t.Fatalf("error %q does not name %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestInotifyHint(t *testing.T) {
+	t.Parallel()
+	if h := inotifyHint(fmt.Errorf("couldn't initialize inotify: %w", syscall.EMFILE)); !strings.Contains(h, "fs.inotify.max_user_instances") {
+		t.Errorf("EMFILE from inotify gets no hint: %q", h)
+	}
+	if h := inotifyHint(errors.New("permission denied")); h != "" {
+		t.Errorf("another error got the inotify hint: %q", h)
 	}
 }

@@ -156,7 +156,7 @@ func (s *supervisor) run(ctx context.Context) error {
 	}
 	watcher, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch manifests: %w", err)
+		return fmt.Errorf("watch manifests: %w%s", err, inotifyHint(err))
 	}
 	defer watcher.Close()
 	watched := false
@@ -835,4 +835,19 @@ func sortedNames(m map[string]*componentStatus) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// inotifyHint explains the usual cause of EMFILE from inotify_init: the
+// per-user limit on inotify instances (128 on many distributions), which a
+// few control planes (kube-controller-manager alone holds seven) and a kind
+// cluster's nodes exhaust together.
+func inotifyHint(err error) string {
+	if !errors.Is(err, syscall.EMFILE) {
+		return ""
+	}
+	limit := "its limit"
+	if b, rerr := os.ReadFile("/proc/sys/fs/inotify/max_user_instances"); rerr == nil {
+		limit = strings.TrimSpace(string(b))
+	}
+	return fmt.Sprintf(" (this user's inotify instances are used up: fs.inotify.max_user_instances is %s; raise it, as kind's known issues also advise: sudo sysctl -w fs.inotify.max_user_instances=1024)", limit)
 }
