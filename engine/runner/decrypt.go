@@ -19,6 +19,9 @@ import (
 
 const apiserverManifest = ops.ManifestsDir + "/kube-apiserver.yaml"
 
+// decryptDir holds the decrypting config reset points the API server at.
+const decryptDir = "/etc/kubernetes/ckslab-decrypt"
+
 // decryptBeforeRestore undoes encryption at rest that a lab turned on.
 // Restoring the original kube-apiserver manifest alone would leave objects
 // in etcd that the restored API server cannot read (it fails its
@@ -73,12 +76,21 @@ func (r *Runner) decryptBeforeRestore(ctx context.Context, cl *cluster.Cluster, 
 		return nil
 	}
 	r.emit(Event{Kind: StepLine, Step: "reset", Line: "rewriting " + strings.Join(resources, ", ") + " in plain text before restoring kube-apiserver"})
-	tmp := path.Join(path.Dir(encPath), "ckslab-decrypt.yaml")
+	// A directory of its own, mounted for the purpose: the learner's
+	// mounts may serve only their config file (a file mount), so a file
+	// written beside it would be invisible to the API server.
+	tmp := path.Join(decryptDir, "encryption-config.yaml")
 	if err := n.WriteFile(ctx, tmp, plain, 0o600); err != nil {
 		return fmt.Errorf("write decrypting encryption config: %w", err)
 	}
-	defer func() { _ = n.Remove(context.WithoutCancel(ctx), tmp) }()
-	edited, err := ops.EditManifestData(cur, &v1alpha1.EditManifest{SetFlags: map[string]string{"encryption-provider-config": tmp}})
+	defer func() {
+		_ = n.Remove(context.WithoutCancel(ctx), tmp)
+		_ = n.Remove(context.WithoutCancel(ctx), decryptDir)
+	}()
+	edited, err := ops.EditManifestData(cur, &v1alpha1.EditManifest{
+		SetFlags:           map[string]string{"encryption-provider-config": tmp},
+		AddHostPathVolumes: []v1alpha1.HostPathVolume{{Name: "ckslab-decrypt", Path: decryptDir, Type: "DirectoryOrCreate", ReadOnly: true}},
+	})
 	if err != nil {
 		return err
 	}
