@@ -47,17 +47,20 @@ step "gofmt + go vet + scenario lint"
 hack/lint.sh
 
 step "go test (unit + integration against real local control planes)"
-go test -count=1 -timeout 40m ./...
+# TestAlternatives replays every testdata/alternatives file; the validate
+# step below runs the same trials through the CLI (plus the seeded-score and
+# both-ways coverage report), so CI runs them once, there.
+go test -count=1 -timeout 40m -skip '^TestAlternatives$' ./...
 
 step "go test -race (packages with goroutines)"
 hack/test-race.sh
 
-step "ckslab validate --all --backend local (every local-capable scenario, both ways)"
+step "ckslab validate --all --backend local --alternatives (every local-capable scenario both ways, every alternative fix, every objective seen failing and passing)"
 go build -o bin/ckslab ./cmd/ckslab
 STATE="$(mktemp -d)"
 cleanup_validate() { bin/ckslab --state-dir "$STATE" cluster down --backend local --cluster ckslab-ci >/dev/null 2>&1 || true; rm -rf "$STATE"; }
 trap 'rc=$?; cleanup_validate; report $rc' EXIT
-bin/ckslab --state-dir "$STATE" validate --all --backend local --cluster ckslab-ci -o table
+bin/ckslab --state-dir "$STATE" validate --all --backend local --cluster ckslab-ci --alternatives testdata/alternatives -o table
 
 step "the README's commands, literally, in a fresh HOME"
 hack/readme-test.sh
