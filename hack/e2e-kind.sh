@@ -124,7 +124,13 @@ else
       ($caps | split(",") | map(gsub("^\\s+|\\s+$"; ""))) as $have
       | .[] | select((.requires // []) - $have - ["psp"] | length == 0)
       | select(((.requires // []) | index("gatekeeper") or index("falco") or index("apparmor") or index("gvisor") or index("psp")) | not)
-      | .id')
+      | [((.requires // []) | index("control-plane-node")) != null, .id]' \
+    | jq -rs 'sort_by(.[0]) | .[] | .[1]')
+  # API-level scenarios first: each control-plane scenario restarts
+  # kube-apiserver, the controller-manager then loses its lease and exits,
+  # and kind's kubelet restarts it with a growing crash-loop back-off, so a
+  # later scenario's new namespace may wait minutes for its default
+  # ServiceAccount (a known limit of the kind backend, see DEVELOPERS.md).
 fi
 # CKSLAB_E2E_EXCLUDE="id:reason;id:reason" leaves known failures out, each
 # printed with its reason so an exclusion is never silent.
