@@ -73,6 +73,9 @@ func DeleteTracked(ctx context.Context, k *kube.Client, scenarioID string, objs 
 			}
 		}
 	}
+	if err := waitNamespaceControllerSettled(ctx, k, targets); err != nil {
+		return err
+	}
 	bg := metav1.DeletePropagationBackground
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -135,5 +138,48 @@ func waitGone(ctx context.Context, k *kube.Client, targets []target) error {
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// namespaceControllerDelay is kube-controller-manager's namespace deletion
+// grace period (namespaceDeletionGracePeriod, 5 s: it handles a terminating
+// namespace that long after the event) plus a margin for the one-second
+// granularity of creationTimestamp and a busy work queue.
+const namespaceControllerDelay = 6500 * time.Millisecond
+
+// waitNamespaceControllerSettled holds back the deletion of a namespace that
+// was created moments ago. A reset purges a terminating namespace itself
+// instead of waiting for the namespace controller, and setup re-creates it at
+// once; the controller still handles the old deletion 5 s after it saw it.
+// If by then the namespace is terminating again (a second reset within those
+// 5 s), the controller's pass deletes the namespace's collections by name
+// and can run on into the next setup, wiping the objects just created (seen:
+// netpol-02's Deployment gone right after setup when alternatives ran back to
+// back). A namespace older than the controller's delay has no such pending
+// pass, so the wait only costs anything when reset and setup cycle faster
+// than that.
+func waitNamespaceControllerSettled(ctx context.Context, k *kube.Client, targets []target) error {
+	var until time.Time
+	for _, t := range targets {
+		if t.rec.Kind != "Namespace" || t.rec.APIVersion != "v1" {
+			continue
+		}
+		ns, err := k.Typed.CoreV1().Namespaces().Get(ctx, t.rec.Name, metav1.GetOptions{})
+		if err != nil || ns.DeletionTimestamp != nil {
+			continue
+		}
+		if u := ns.CreationTimestamp.Add(namespaceControllerDelay); u.After(until) {
+			until = u
+		}
+	}
+	d := time.Until(until)
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }
