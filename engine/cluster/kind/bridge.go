@@ -103,28 +103,5 @@ func (b *Backend) ensureBridge(ctx context.Context, c *cluster.Cluster, cp *Node
 			return fmt.Errorf("configure the bridge CNI on node %s: %w", n.name, err)
 		}
 	}
-	return b.waitNodesReady(ctx, cp, step, progress)
-}
-
-// waitNodesReady polls until every node is Ready.
-func (b *Backend) waitNodesReady(ctx context.Context, cp *Node, step cluster.Step, progress cluster.ProgressFunc) error {
-	ctx, cancel := context.WithTimeout(ctx, b.readyTimeout)
-	defer cancel()
-	for {
-		pending := b.networkPending(ctx, cp, false)
-		if len(pending) == 0 {
-			step.Done, step.Line = true, "all nodes Ready"
-			progress.Report(step)
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			err := fmt.Errorf("nodes not Ready after %s: %s (inspect with: kubectl --kubeconfig %s describe nodes)",
-				b.readyTimeout, strings.Join(pending, "; "), b.KubeconfigPath(clusterNameOf(cp.Name())))
-			step.Done, step.Err = true, err
-			progress.Report(step)
-			return err
-		case <-time.After(b.poll):
-		}
-	}
+	return b.waitNetworkReady(ctx, cp, false, step, progress)
 }

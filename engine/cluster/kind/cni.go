@@ -54,18 +54,23 @@ func (b *Backend) ensureCalico(ctx context.Context, cp *Node, progress cluster.P
 	if _, err := cp.Exec(ctx, bytes.NewReader(manifest), kubectlArgv("apply", "--server-side", "--force-conflicts", "-f", "-")...); err != nil {
 		return fmt.Errorf("apply Calico %s: %w", b.calico.Version, err)
 	}
-	return b.waitNetworkReady(ctx, cp, step, progress)
+	return b.waitNetworkReady(ctx, cp, true, step, progress)
 }
 
-// waitNetworkReady polls until calico-node is rolled out on every node and all
-// nodes are Ready; on timeout the error names what is still not ready.
-func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, step cluster.Step, progress cluster.ProgressFunc) error {
+// waitNetworkReady polls until every node is Ready and, with Calico, until
+// calico-node is rolled out on every node; on timeout the error names what
+// is still not ready.
+func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, calico bool, step cluster.Step, progress cluster.ProgressFunc) error {
 	ctx, cancel := context.WithTimeout(ctx, b.readyTimeout)
 	defer cancel()
+	done, what, inspect := "all nodes Ready", "nodes not Ready", "describe nodes"
+	if calico {
+		done, what, inspect = "calico-node ready on all nodes; all nodes Ready", "cluster network not ready", "-n kube-system get pods -l k8s-app=calico-node -o wide"
+	}
 	for {
-		pending := b.networkPending(ctx, cp, true)
+		pending := b.networkPending(ctx, cp, calico)
 		if len(pending) == 0 {
-			step.Done, step.Line = true, "calico-node ready on all nodes; all nodes Ready"
+			step.Done, step.Line = true, done
 			progress.Report(step)
 			return nil
 		}
@@ -73,8 +78,8 @@ func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, step cluster.S
 		progress.Report(step)
 		select {
 		case <-ctx.Done():
-			err := fmt.Errorf("cluster network not ready after %s: %s (inspect with: kubectl --kubeconfig %s -n kube-system get pods -l k8s-app=calico-node -o wide)",
-				b.readyTimeout, strings.Join(pending, "; "), b.KubeconfigPath(clusterNameOf(cp.Name())))
+			err := fmt.Errorf("%s after %s: %s (inspect with: kubectl --kubeconfig %s %s)",
+				what, b.readyTimeout, strings.Join(pending, "; "), b.KubeconfigPath(clusterNameOf(cp.Name())), inspect)
 			step.Done, step.Err = true, err
 			progress.Report(step)
 			return err
