@@ -23,7 +23,7 @@ metadata:
 spec:
   title: %s
   domain: cluster-hardening
-  competency: Use RBAC to minimize exposure
+  competency: rbac
   difficulty: easy
   minutes: 3
   requires: [api]

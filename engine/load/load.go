@@ -19,6 +19,7 @@ import (
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/celx"
+	"github.com/ckslab/ckslab/engine/curriculum"
 )
 
 // MaxScenarioBytes bounds a scenario file; packs are untrusted input.
@@ -89,6 +90,10 @@ func parse(file string, data []byte, dir fs.FS, compileExpr bool) (*v1alpha1.Sce
 		pos := st.locate(fe.Path)
 		ps = append(ps, Problem{File: file, Line: pos.line, Column: pos.col, Field: fe.Path, Message: fe.Message})
 	}
+	if fe := lintCompetency(&s); fe != nil {
+		pos := st.locate(fe.Path)
+		ps = append(ps, Problem{File: file, Line: pos.line, Column: pos.col, Field: fe.Path, Message: fe.Message})
+	}
 	if compileExpr {
 		for _, fe := range lintExpressions(&s) {
 			pos := st.locate(fe.Path)
@@ -132,6 +137,20 @@ func syntaxProblem(file string, err error) Problem {
 	var se interface{ GetToken() any }
 	_ = errors.As(err, &se)
 	return Problem{File: file, Line: 1, Column: 1, Message: "invalid YAML: " + first}
+}
+
+// lintCompetency checks spec.competency against the curriculum kept in
+// engine/curriculum: an id of a competency of the scenario's own domain.
+// An empty competency or an unknown domain is Validate's to report.
+func lintCompetency(s *v1alpha1.Scenario) *v1alpha1.FieldError {
+	c := strings.TrimSpace(s.Spec.Competency)
+	if c == "" || curriculum.Weight(s.Spec.Domain) == 0 {
+		return nil
+	}
+	if err := curriculum.Check(c, s.Spec.Domain); err != nil {
+		return &v1alpha1.FieldError{Path: "spec.competency", Message: err.Error()}
+	}
+	return nil
 }
 
 // lintExpressions compiles every CEL expression so a typo is caught by lint,

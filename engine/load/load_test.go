@@ -46,6 +46,9 @@ func TestLintInvalidExactMessages(t *testing.T) {
 			`testdata/invalid/guard-protects.yaml:17:30: spec.checks[0].protects[2]: "other-guard" is a guard, which awards no points; protects names scored checks: scored`,
 			`testdata/invalid/guard-protects.yaml:29:5: spec.checks[2].protects: is only for guards: set guard: true, or remove protects`,
 		}},
+		{"unknown-competency.yaml", []string{`testdata/invalid/unknown-competency.yaml:8:3: spec.competency: unknown competency "rbac-everything"; the curriculum's competencies of cluster-hardening are: rbac, service-accounts, api-access, upgrade`}},
+		{"competency-text.yaml", []string{`testdata/invalid/competency-text.yaml:8:3: spec.competency: name the competency by its id: "rbac" (ids are listed by ` + "`ckslab list --competencies`" + `)`}},
+		{"competency-domain.yaml", []string{`testdata/invalid/competency-domain.yaml:8:3: spec.competency: competency "secrets" belongs to domain minimize-microservice-vulnerabilities, not cluster-hardening`}},
 		{"operation-mixed.yaml", []string{
 			`testdata/invalid/operation-mixed.yaml:18:5: spec.solution[0]: has 2 operations (apply, kubectl); set exactly one per list item`,
 			`testdata/invalid/operation-mixed.yaml:21:22: spec.solution[1].node.editManifest.component: must be one of kube-apiserver, etcd, kube-controller-manager, kube-scheduler, got "kube-apiservr"`,

@@ -4,29 +4,46 @@
 package v1alpha1
 
 const (
+	// APIVersion is the apiVersion every scenario of this format declares.
 	APIVersion = "ckslab.dev/v1alpha1"
-	KindName   = "Scenario"
+	// KindName is the kind every scenario declares.
+	KindName = "Scenario"
 )
 
 // Scenario is one lab: a seeded misconfiguration, a task, and the checks that
 // prove the learner fixed it.
 type Scenario struct {
-	APIVersion string   `json:"apiVersion" jsonschema:"enum=ckslab.dev/v1alpha1"`
-	Kind       string   `json:"kind" jsonschema:"enum=Scenario"`
-	Metadata   Metadata `json:"metadata"`
-	Spec       Spec     `json:"spec"`
+	// APIVersion is always ckslab.dev/v1alpha1.
+	APIVersion string `json:"apiVersion" jsonschema:"enum=ckslab.dev/v1alpha1"`
+	// Kind is always Scenario.
+	Kind string `json:"kind" jsonschema:"enum=Scenario"`
+	// Metadata names the scenario.
+	Metadata Metadata `json:"metadata"`
+	// Spec is the lab: task, setup, checks and solution.
+	Spec Spec `json:"spec"`
 }
 
+// Metadata identifies the scenario.
 type Metadata struct {
 	// Name is the id a learner types: ckslab start <name>.
-	Name   string            `json:"name" jsonschema:"pattern=^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"`
+	Name string `json:"name" jsonschema:"pattern=^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"`
+	// Labels are free-form key/value pairs for catalog tooling; ckslab does not
+	// interpret them.
 	Labels map[string]string `json:"labels,omitempty"`
 }
 
+// Spec is the lab itself: what the learner reads, what setup breaks, how the
+// checks judge the fix and the reference solution that must pass them.
 type Spec struct {
-	Title      string `json:"title"`
-	Domain     Domain `json:"domain"`
+	// Title is the one-line name shown in lists and the TUI.
+	Title string `json:"title"`
+	// Domain is the CKS curriculum domain the scenario belongs to.
+	Domain Domain `json:"domain"`
+	// Competency is the id of the CKS curriculum competency this scenario
+	// drills, one of the competencies of its domain (engine/curriculum;
+	// `ckslab list --competencies` lists them), e.g. network-policies.
 	Competency string `json:"competency"`
+	// Difficulty is easy, medium or hard.
 	Difficulty string `json:"difficulty" jsonschema:"enum=easy,enum=medium,enum=hard"`
 	// Minutes is the suggested time; exam mode uses it for the budget.
 	Minutes int `json:"minutes" jsonschema:"minimum=1,maximum=120"`
@@ -36,11 +53,18 @@ type Spec struct {
 	// Cluster selects a cluster variant (kind config, node image) when the
 	// default cluster is not enough.
 	Cluster *ClusterVariant `json:"cluster,omitempty"`
-	Setup   []Operation     `json:"setup,omitempty"`
+	// Setup seeds the misconfiguration the learner has to fix; it runs on start
+	// and after every reset.
+	Setup []Operation `json:"setup,omitempty"`
 	// Task is markdown shown to the learner.
-	Task     string      `json:"task"`
-	Hints    []Hint      `json:"hints,omitempty"`
-	Checks   []Check     `json:"checks"`
+	Task string `json:"task"`
+	// Hints are revealed one at a time on request; each may cost points.
+	Hints []Hint `json:"hints,omitempty"`
+	// Checks are the objectives that score the learner's fix; every one must
+	// fail on the seeded state and pass after Solution.
+	Checks []Check `json:"checks"`
+	// Solution is the reference fix: applied by ckslab solve and by validate, it
+	// must make every check pass.
 	Solution []Operation `json:"solution"`
 	// Cleanup runs on reset after tracked objects are deleted and node files
 	// restored; use it for what tracking cannot know about.
@@ -61,7 +85,9 @@ type ClusterVariant struct {
 	Addons []string `json:"addons,omitempty"`
 }
 
+// Hint is one hint a learner may reveal, at a cost in points.
 type Hint struct {
+	// Text is the hint, markdown.
 	Text string `json:"text"`
 	// Penalty is the number of points deducted when the hint is revealed.
 	Penalty int `json:"penalty,omitempty" jsonschema:"minimum=0"`
@@ -70,6 +96,7 @@ type Hint struct {
 // Domain is one of the six CKS curriculum domains.
 type Domain string
 
+// The six CKS domains, as spec.domain spells them.
 const (
 	DomainClusterSetup      Domain = "cluster-setup"
 	DomainClusterHardening  Domain = "cluster-hardening"
@@ -104,6 +131,7 @@ func DomainTitle(d Domain) string {
 // Capability is something a backend can provide and a scenario may require.
 type Capability string
 
+// The capabilities, as spec.requires spells them.
 const (
 	CapAPI              Capability = "api"                // a real kube-apiserver with RBAC, admission, controllers
 	CapControlPlaneNode Capability = "control-plane-node" // kubeadm-style control-plane files; static pod edits restart components
@@ -140,6 +168,8 @@ type Operation struct {
 	Impersonate *ImpersonateOp `json:"impersonate,omitempty"`
 }
 
+// ApplyOp server-side applies YAML, from a file of the scenario or inline.
+// Exactly one of File and Manifest is set.
 type ApplyOp struct {
 	// File is relative to the scenario directory.
 	File string `json:"file,omitempty"`
@@ -151,25 +181,36 @@ type ApplyOp struct {
 
 // ObjectRef names one object, or with Selector, several of one kind.
 type ObjectRef struct {
+	// APIVersion of the object, e.g. v1, apps/v1, rbac.authorization.k8s.io/v1.
 	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Namespace  string `json:"namespace,omitempty"`
-	Name       string `json:"name,omitempty"`
+	// Kind of the object, e.g. Pod, Deployment, ClusterRoleBinding.
+	Kind string `json:"kind"`
+	// Namespace of a namespaced object; empty for cluster-scoped kinds.
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object; leave empty and set Selector to match several.
+	Name string `json:"name,omitempty"`
 	// Selector is a label selector (kubectl syntax) used instead of Name.
 	Selector string `json:"selector,omitempty"`
 }
 
+// PatchOp patches one object.
 type PatchOp struct {
+	// Resource is the object to patch.
 	Resource ObjectRef `json:"resource"`
 	// Type is merge (default), strategic or json.
-	Type  string `json:"type,omitempty" jsonschema:"enum=merge,enum=strategic,enum=json"`
+	Type string `json:"type,omitempty" jsonschema:"enum=merge,enum=strategic,enum=json"`
+	// Patch is the patch document (YAML or JSON) of the given Type.
 	Patch string `json:"patch"`
 }
 
+// WaitOp polls an object until a CEL condition holds (or it exists, or it is
+// deleted).
 type WaitOp struct {
+	// Resource is the object to wait for.
 	Resource ObjectRef `json:"resource"`
 	// For is a CEL expression over `object`; empty means "exists".
-	For     string `json:"for,omitempty"`
+	For string `json:"for,omitempty"`
+	// Timeout is a Go duration such as 90s or 2m (default 60s).
 	Timeout string `json:"timeout,omitempty"`
 	// Deleted waits for the object to disappear instead.
 	Deleted bool `json:"deleted,omitempty"`
@@ -191,17 +232,25 @@ type NodeOp struct {
 	WaitHealthy string `json:"waitHealthy,omitempty"`
 }
 
+// NodeWriteFile writes one file on a node. Exactly one of Content and File is
+// set.
 type NodeWriteFile struct {
-	Path    string `json:"path"`
+	// Path is the absolute path on the node.
+	Path string `json:"path"`
+	// Content is the file content, inline.
 	Content string `json:"content,omitempty"`
 	// File is relative to the scenario directory.
 	File string `json:"file,omitempty"`
+	// Mode is the octal permission, e.g. "0600" (default 0644).
 	Mode string `json:"mode,omitempty"`
 }
 
+// NodeExec runs a command on a node (as root, not through a shell).
 type NodeExec struct {
+	// Command is the program and its arguments.
 	Command []string `json:"command"`
-	Stdin   string   `json:"stdin,omitempty"`
+	// Stdin is written to the command's standard input.
+	Stdin string `json:"stdin,omitempty"`
 }
 
 // EditManifest changes a static pod manifest the way a learner would with an editor.
@@ -218,30 +267,47 @@ type EditManifest struct {
 	Wait *bool `json:"wait,omitempty"`
 }
 
+// HostPathVolume is a host path mounted into a static pod at the same path.
 type HostPathVolume struct {
-	Name     string `json:"name"`
-	Path     string `json:"path"`
-	Type     string `json:"type,omitempty"`
-	ReadOnly bool   `json:"readOnly,omitempty"`
+	// Name of the volume and its mount in the pod spec.
+	Name string `json:"name"`
+	// Path on the host, mounted at the same path in the container.
+	Path string `json:"path"`
+	// Type is the hostPath type, e.g. Directory, File, DirectoryOrCreate.
+	Type string `json:"type,omitempty"`
+	// ReadOnly mounts the path read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
 }
 
+// ImpersonateOp makes API requests as another user, e.g. to put events for
+// that user into the audit log.
 type ImpersonateOp struct {
-	User   string   `json:"user"`
+	// User is the user name to impersonate.
+	User string `json:"user"`
+	// Groups to impersonate besides the user.
 	Groups []string `json:"groups,omitempty"`
 	// Requests made as that user; failures (e.g. 403) are expected and ignored.
 	Requests []ImpersonatedRequest `json:"requests"`
 }
 
+// ImpersonatedRequest is one API request made while impersonating.
 type ImpersonatedRequest struct {
-	Verb     string    `json:"verb" jsonschema:"enum=get,enum=list,enum=create,enum=delete"`
+	// Verb is get, list, create or delete.
+	Verb string `json:"verb" jsonschema:"enum=get,enum=list,enum=create,enum=delete"`
+	// Resource is the object the request is about.
 	Resource ObjectRef `json:"resource"`
 }
 
 // Check is one objective. Exactly one check type is set.
 type Check struct {
-	ID        string `json:"id"`
+	// ID names the check in results and in guards' protects: lowercase letters,
+	// digits and '-', unique in the scenario.
+	ID string `json:"id"`
+	// Objective is the sentence the learner sees for this check.
 	Objective string `json:"objective"`
-	Weight    int    `json:"weight,omitempty" jsonschema:"minimum=1"`
+	// Weight is the points the check awards when it passes (default 1; guards
+	// have none).
+	Weight int `json:"weight,omitempty" jsonschema:"minimum=1"`
 	// Timeout lets the check poll until state converges (default: no polling).
 	Timeout string `json:"timeout,omitempty"`
 	// Guard marks an objective that is already true before the learner
@@ -253,21 +319,39 @@ type Check struct {
 	// guard cancels; empty means every scored check. Only for guards.
 	Protects []string `json:"protects,omitempty"`
 
-	Assert        *AssertCheck        `json:"assert,omitempty"`
-	Absent        *AbsentCheck        `json:"absent,omitempty"`
-	CanI          *CanICheck          `json:"canI,omitempty"`
-	Admission     *AdmissionCheck     `json:"admission,omitempty"`
-	NodeFile      *NodeFileCheck      `json:"nodeFile,omitempty"`
+	// Assert holds a CEL expression over objects.
+	Assert *AssertCheck `json:"assert,omitempty"`
+	// Absent asserts no object matches.
+	Absent *AbsentCheck `json:"absent,omitempty"`
+	// CanI asks the API server whether a subject may make one request.
+	CanI *CanICheck `json:"canI,omitempty"`
+	// Admission dry-runs a create and judges whether admission lets it through.
+	Admission *AdmissionCheck `json:"admission,omitempty"`
+	// NodeFile judges a file on a node.
+	NodeFile *NodeFileCheck `json:"nodeFile,omitempty"`
+	// StaticPodFlag judges a control-plane component's flag, in its manifest and
+	// in the running process.
 	StaticPodFlag *StaticPodFlagCheck `json:"staticPodFlag,omitempty"`
-	AuditLog      *AuditLogCheck      `json:"auditLog,omitempty"`
-	EtcdValue     *EtcdValueCheck     `json:"etcdValue,omitempty"`
-	Rego          *RegoCheck          `json:"rego,omitempty"`
-	Dockerfile    *DockerfileCheck    `json:"dockerfile,omitempty"`
-	Connectivity  *ConnectivityCheck  `json:"connectivity,omitempty"`
-	Command       *CommandCheck       `json:"command,omitempty"`
-	AnswerFile    *AnswerFileCheck    `json:"answerFile,omitempty"`
-	Access        *AccessCheck        `json:"access,omitempty"`
-	NetpolEffect  *NetpolEffectCheck  `json:"netpolEffect,omitempty"`
+	// AuditLog looks for an event in the API server's audit log.
+	AuditLog *AuditLogCheck `json:"auditLog,omitempty"`
+	// EtcdValue reads a raw etcd value (encryption at rest).
+	EtcdValue *EtcdValueCheck `json:"etcdValue,omitempty"`
+	// Rego evaluates a Rego policy against fixtures.
+	Rego *RegoCheck `json:"rego,omitempty"`
+	// Dockerfile lints a Dockerfile on a node.
+	Dockerfile *DockerfileCheck `json:"dockerfile,omitempty"`
+	// Connectivity makes a real connection from a pod.
+	Connectivity *ConnectivityCheck `json:"connectivity,omitempty"`
+	// Command runs a command on a node.
+	Command *CommandCheck `json:"command,omitempty"`
+	// AnswerFile judges a file with the learner's written answer.
+	AnswerFile *AnswerFileCheck `json:"answerFile,omitempty"`
+	// Access proves a subject has exactly the intended access and nothing more.
+	Access *AccessCheck `json:"access,omitempty"`
+	// NetpolEffect computes what the cluster's NetworkPolicies allow.
+	NetpolEffect *NetpolEffectCheck `json:"netpolEffect,omitempty"`
+	// EndpointProbe requests a component's own HTTPS endpoint and judges the
+	// status code.
 	EndpointProbe *EndpointProbeCheck `json:"endpointProbe,omitempty"`
 }
 
@@ -276,14 +360,23 @@ type Check struct {
 // Mode says whether all (default) or any must hold; `objects` is also bound
 // to the whole list.
 type AssertCheck struct {
+	// Resource selects the object (Name) or objects (Selector, or neither) the
+	// expression judges.
 	Resource ObjectRef `json:"resource"`
-	Expr     string    `json:"expr"`
-	Mode     string    `json:"mode,omitempty" jsonschema:"enum=all,enum=any,enum=list"`
+	// Expr is a CEL boolean expression over `object` (and `objects`, the whole
+	// list).
+	Expr string `json:"expr"`
+	// Mode for several objects: all (default) must satisfy Expr, any one must,
+	// or list evaluates Expr once with `objects` bound and `object` null.
+	Mode string `json:"mode,omitempty" jsonschema:"enum=all,enum=any,enum=list"`
 	// Message is a CEL string expression explaining a failure (optional).
 	Message string `json:"message,omitempty"`
 }
 
+// AbsentCheck passes when no object matches (optionally: none for which Where
+// holds).
 type AbsentCheck struct {
+	// Resource selects the objects that must not exist.
 	Resource ObjectRef `json:"resource"`
 	// Where is an optional CEL filter: only objects for which it holds count.
 	Where string `json:"where,omitempty"`
@@ -291,24 +384,38 @@ type AbsentCheck struct {
 
 // CanICheck is a SubjectAccessReview.
 type CanICheck struct {
-	User           string   `json:"user,omitempty"`
-	Groups         []string `json:"groups,omitempty"`
-	ServiceAccount string   `json:"serviceAccount,omitempty"` // namespace:name
-	Verb           string   `json:"verb"`
-	Resource       string   `json:"resource"` // e.g. secrets, deployments.apps, pods/exec
-	Name           string   `json:"name,omitempty"`
-	Namespace      string   `json:"namespace,omitempty"`
-	Expect         string   `json:"expect" jsonschema:"enum=allowed,enum=denied"`
+	// User is the user name asked about.
+	User string `json:"user,omitempty"`
+	// Groups the subject belongs to (alone, or with User).
+	Groups []string `json:"groups,omitempty"`
+	// ServiceAccount as namespace:name, instead of User.
+	ServiceAccount string `json:"serviceAccount,omitempty"`
+	// Verb of the request, e.g. get, create, impersonate.
+	Verb string `json:"verb"`
+	// Resource as resource[.group][/subresource], e.g. secrets,
+	// deployments.apps, pods/exec.
+	Resource string `json:"resource"`
+	// Name of one object, to ask about it only.
+	Name string `json:"name,omitempty"`
+	// Namespace of the request; empty asks about cluster scope.
+	Namespace string `json:"namespace,omitempty"`
+	// Expect is allowed or denied.
+	Expect string `json:"expect" jsonschema:"enum=allowed,enum=denied"`
 }
 
 // AdmissionCheck does a server-side dry-run create.
 type AdmissionCheck struct {
+	// Namespace the object is dry-run created in (defaults objects without one).
 	Namespace string `json:"namespace,omitempty"`
-	Manifest  string `json:"manifest,omitempty"`
+	// Manifest is the object to dry-run create, inline YAML.
+	Manifest string `json:"manifest,omitempty"`
 	// PodTemplateOf dry-runs the pod template of a workload as a Pod.
-	PodTemplateOf  *ObjectRef `json:"podTemplateOf,omitempty"`
-	Expect         string     `json:"expect" jsonschema:"enum=allowed,enum=denied"`
-	MessageMatches string     `json:"messageMatches,omitempty"`
+	PodTemplateOf *ObjectRef `json:"podTemplateOf,omitempty"`
+	// Expect is allowed (admitted) or denied (rejected by admission).
+	Expect string `json:"expect" jsonschema:"enum=allowed,enum=denied"`
+	// MessageMatches is a regular expression the rejection message must match
+	// (with expect: denied).
+	MessageMatches string `json:"messageMatches,omitempty"`
 	// RequireEnforce makes "admitted under <level>" mean what it says: the
 	// probe's namespace must enforce at least this Pod Security level
 	// (label pod-security.kubernetes.io/enforce), else the check fails,
@@ -316,8 +423,12 @@ type AdmissionCheck struct {
 	RequireEnforce string `json:"requireEnforce,omitempty" jsonschema:"enum=baseline,enum=restricted"`
 }
 
+// NodeFileCheck judges a file on a node: existence, content, parsed fields
+// and permission bits.
 type NodeFileCheck struct {
+	// Node name; defaults to the control-plane node.
 	Node string `json:"node,omitempty"`
+	// Path is the absolute path of the file on the node.
 	Path string `json:"path"`
 	// Exists false asserts the file is absent.
 	Exists *bool `json:"exists,omitempty"`
@@ -334,9 +445,13 @@ type NodeFileCheck struct {
 // StaticPodFlagCheck asserts a flag in the static pod manifest AND in the
 // running component's command line.
 type StaticPodFlagCheck struct {
-	Node      string `json:"node,omitempty"`
+	// Node name; defaults to the control-plane node.
+	Node string `json:"node,omitempty"`
+	// Component is kube-apiserver, etcd, kube-controller-manager or
+	// kube-scheduler.
 	Component string `json:"component"`
-	Flag      string `json:"flag"`
+	// Flag is the flag name without leading dashes, e.g. authorization-mode.
+	Flag string `json:"flag"`
 	// Present false asserts the flag is absent.
 	Present *bool `json:"present,omitempty"`
 	// Value must equal the flag's value (exact).
@@ -351,6 +466,7 @@ type StaticPodFlagCheck struct {
 
 // AuditLogCheck reads the real audit log (path taken from --audit-log-path).
 type AuditLogCheck struct {
+	// Node name; defaults to the control-plane node.
 	Node string `json:"node,omitempty"`
 	// Path overrides the log path.
 	Path string `json:"path,omitempty"`
@@ -360,24 +476,36 @@ type AuditLogCheck struct {
 	Expect string `json:"expect,omitempty" jsonschema:"enum=present,enum=absent"`
 }
 
+// EtcdValueCheck reads the raw value of an etcd key, e.g. to prove a Secret
+// is encrypted at rest. At least one of HasPrefix and NotContains is set.
 type EtcdValueCheck struct {
-	Key        string `json:"key"`
-	HasPrefix  string `json:"hasPrefix,omitempty"`
+	// Key is the etcd key, e.g. /registry/secrets/default/db.
+	Key string `json:"key"`
+	// HasPrefix is what the stored value must start with, e.g.
+	// k8s:enc:aescbc:v1: for an encrypted Secret.
+	HasPrefix string `json:"hasPrefix,omitempty"`
+	// NotContains is text that must not appear in the stored value (a secret in
+	// clear text).
 	NotContain string `json:"notContains,omitempty"`
 }
 
 // RegoCheck evaluates a Rego policy (usually the learner's file on the node)
 // against fixtures and compares decisions.
 type RegoCheck struct {
+	// Node name; defaults to the control-plane node.
 	Node string `json:"node,omitempty"`
 	// PolicyPath is the policy file on the node.
 	PolicyPath string `json:"policyPath"`
 	// Query, e.g. data.kubernetes.admission.deny
-	Query string     `json:"query"`
+	Query string `json:"query"`
+	// Cases are the fixtures and the decision expected for each.
 	Cases []RegoCase `json:"cases"`
 }
 
+// RegoCase is one fixture input and the decision the policy must reach for
+// it.
 type RegoCase struct {
+	// Name of the case, shown in results.
 	Name string `json:"name"`
 	// Input is YAML/JSON for `input`.
 	Input string `json:"input"`
@@ -387,34 +515,54 @@ type RegoCase struct {
 	MessageMatches string `json:"messageMatches,omitempty"`
 }
 
+// DockerfileCheck lints a Dockerfile on a node against named rules.
 type DockerfileCheck struct {
+	// Node name; defaults to the control-plane node.
 	Node string `json:"node,omitempty"`
+	// Path is the absolute path of the Dockerfile on the node.
 	Path string `json:"path"`
 	// Rules: multiStage, nonRootUser, pinnedBase, noLatest, noAddURL, noSecretsInEnv, finalBase:<regex>
 	Rules []string `json:"rules"`
 }
 
+// ConnectivityCheck really connects from a pod to a host:port and compares
+// the outcome with Expect (needs pods that run and a CNI that enforces
+// NetworkPolicy).
 type ConnectivityCheck struct {
-	From   PodRef `json:"from"`
-	To     string `json:"to"` // host:port or service.namespace:port
+	// From selects the pod the connection is made from.
+	From PodRef `json:"from"`
+	To   string `json:"to"` // host:port or service.namespace:port
+	// Expect is allowed (the connection succeeds) or blocked.
 	Expect string `json:"expect" jsonschema:"enum=allowed,enum=blocked"`
 }
 
+// PodRef selects the pod a connection is made from: the first running pod
+// matching Selector in Namespace.
 type PodRef struct {
+	// Namespace of the pod.
 	Namespace string `json:"namespace"`
-	Selector  string `json:"selector"`
+	// Selector is a label selector in kubectl syntax, e.g. app=web.
+	Selector string `json:"selector"`
 }
 
+// CommandCheck runs a command on a node and judges its exit code and output.
 type CommandCheck struct {
-	Node    string   `json:"node,omitempty"`
+	// Node name; defaults to the control-plane node.
+	Node string `json:"node,omitempty"`
+	// Command is the program and its arguments (not run through a shell).
 	Command []string `json:"command"`
 	// ExitCode expected (default 0).
-	ExitCode *int   `json:"exitCode,omitempty"`
-	Matches  string `json:"matches,omitempty"`
+	ExitCode *int `json:"exitCode,omitempty"`
+	// Matches is a regular expression the combined output must match.
+	Matches string `json:"matches,omitempty"`
 }
 
+// AnswerFileCheck judges a file in which the learner writes an answer (one
+// item a line), e.g. the names of the pods that run privileged.
 type AnswerFileCheck struct {
+	// Node name; defaults to the control-plane node.
 	Node string `json:"node,omitempty"`
+	// Path is the absolute path of the answer file on the node.
 	Path string `json:"path"`
 	// Answer lines expected (order-insensitive, whitespace-trimmed, case-insensitive).
 	Expect []string `json:"expect,omitempty"`
