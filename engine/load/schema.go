@@ -2,6 +2,11 @@ package load
 
 import (
 	"encoding/json"
+	"fmt"
+	gopath "path"
+	"path/filepath"
+	"reflect"
+	"strings"
 
 	"github.com/invopop/jsonschema"
 
@@ -19,9 +24,11 @@ func JSONSchema(commentsDir string) ([]byte, error) {
 		RequiredFromJSONSchemaTags: false,
 	}
 	if commentsDir != "" {
-		if err := r.AddGoComments("github.com/ckslab/ckslab/engine/api/v1alpha1", commentsDir); err != nil {
+		comments, err := apiComments(commentsDir)
+		if err != nil {
 			return nil, err
 		}
+		r.CommentMap = comments
 	}
 	s := r.Reflect(&v1alpha1.Scenario{})
 	s.ID = "https://ckslab.dev/schemas/scenario-v1alpha1.json"
@@ -31,4 +38,31 @@ func JSONSchema(commentsDir string) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// apiComments reads the doc comments of the v1alpha1 sources in dir, keyed
+// the way the Reflector looks them up: "<import path>.<Type>[.<Field>]".
+//
+// AddGoComments keys each comment by path.Join(base, <directory as walked>),
+// which is the import path only when dir is given relative to the module
+// root and the process runs there. The generator runs from engine/load, so
+// the comments are extracted with an empty base (keys start with the
+// cleaned dir) and re-keyed onto the package's real import path.
+func apiComments(dir string) (map[string]string, error) {
+	extract := &jsonschema.Reflector{}
+	if err := extract.AddGoComments("", dir, jsonschema.WithFullComment()); err != nil {
+		return nil, fmt.Errorf("reading doc comments in %s: %w", dir, err)
+	}
+	walked := gopath.Clean(filepath.ToSlash(filepath.Clean(dir))) + "."
+	pkg := reflect.TypeOf(v1alpha1.Scenario{}).PkgPath()
+	out := make(map[string]string, len(extract.CommentMap))
+	for k, v := range extract.CommentMap {
+		if rest, ok := strings.CutPrefix(k, walked); ok {
+			out[pkg+"."+rest] = v
+		}
+	}
+	if out[pkg+".Scenario"] == "" {
+		return nil, fmt.Errorf("no doc comment for Scenario found in %s: is it the engine/api/v1alpha1 source directory?", dir)
+	}
+	return out, nil
 }

@@ -23,9 +23,12 @@ import (
 // none of the Allowed access, so binding a group instead of the subject
 // fails. Every probe is a SubjectAccessReview.
 type AccessCheck struct {
-	User           string   `json:"user,omitempty"`
-	Groups         []string `json:"groups,omitempty"`
-	ServiceAccount string   `json:"serviceAccount,omitempty"` // namespace:name
+	// User is the user name whose access is judged.
+	User string `json:"user,omitempty"`
+	// Groups the subject belongs to.
+	Groups []string `json:"groups,omitempty"`
+	// ServiceAccount as namespace:name, instead of User.
+	ServiceAccount string `json:"serviceAccount,omitempty"`
 	// Allowed is the exact access the subject must have; empty means none
 	// at all (beyond what every authenticated user has by default).
 	Allowed []AccessRule `json:"allowed,omitempty"`
@@ -49,9 +52,11 @@ type AccessCheck struct {
 // every namespace (cluster scope when Namespaces is empty), limited to Names
 // when set.
 type AccessRule struct {
+	// Verbs allowed, e.g. get, list, watch.
 	Verbs []string `json:"verbs"`
 	// Resources as resource[.group][/subresource]: pods, deployments.apps, pods/log.
-	Resources  []string `json:"resources"`
+	Resources []string `json:"resources"`
+	// Namespaces the rule allows in; empty means cluster scope.
 	Namespaces []string `json:"namespaces,omitempty"`
 	// Names limits the rule to these object names (RBAC resourceNames).
 	Names []string `json:"names,omitempty"`
@@ -59,9 +64,12 @@ type AccessRule struct {
 
 // AccessSubject is a user (with optional groups) or a ServiceAccount.
 type AccessSubject struct {
-	User           string   `json:"user,omitempty"`
-	Groups         []string `json:"groups,omitempty"`
-	ServiceAccount string   `json:"serviceAccount,omitempty"` // namespace:name
+	// User name of the subject.
+	User string `json:"user,omitempty"`
+	// Groups the subject belongs to.
+	Groups []string `json:"groups,omitempty"`
+	// ServiceAccount as namespace:name, instead of User.
+	ServiceAccount string `json:"serviceAccount,omitempty"`
 }
 
 // NetpolEffectCheck computes, from every NetworkPolicy in the cluster and
@@ -70,24 +78,29 @@ type AccessSubject struct {
 // objects, so it judges the same on every backend; any set of policies
 // with the same effect passes.
 type NetpolEffectCheck struct {
+	// Probes are the expected verdicts.
 	Probes []NetpolProbe `json:"probes"`
 }
 
 // NetpolProbe is one expected verdict. Every selected source pod and every
 // selected destination pod form a pair; each pair must match Expect.
 type NetpolProbe struct {
+	// From is the source of the traffic.
 	From NetpolPeer `json:"from"`
-	To   NetpolPeer `json:"to"`
+	// To is the destination of the traffic.
+	To NetpolPeer `json:"to"`
 	// Port is the destination port (default 53 when to.dns is set).
 	Port int `json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
 	// Protocol is TCP (default; UDP when to.dns is set), UDP or SCTP.
 	Protocol string `json:"protocol,omitempty" jsonschema:"enum=TCP,enum=UDP,enum=SCTP"`
-	Expect   string `json:"expect" jsonschema:"enum=allowed,enum=denied"`
+	// Expect is allowed or denied.
+	Expect string `json:"expect" jsonschema:"enum=allowed,enum=denied"`
 }
 
 // NetpolPeer is one end of a probe: pods by namespace and label selector,
 // an address outside the cluster, or (as destination) the cluster DNS.
 type NetpolPeer struct {
+	// Namespace of the pods.
 	Namespace string `json:"namespace,omitempty"`
 	// Selector is a label selector in kubectl syntax; empty selects every
 	// pod of the namespace.
@@ -107,7 +120,8 @@ type NetpolPeer struct {
 type EndpointProbeCheck struct {
 	// Component is kube-apiserver, kube-controller-manager or kube-scheduler.
 	Component string `json:"component"`
-	Path      string `json:"path"`
+	// Path requested, e.g. /debug/pprof/ or /metrics.
+	Path string `json:"path"`
 	// Anonymous sends no credentials; by default the request carries the
 	// lab's admin credentials.
 	Anonymous bool `json:"anonymous,omitempty"`

@@ -10,7 +10,9 @@ import (
 
 // FieldError is a problem at a field path such as spec.checks[2].objective.
 type FieldError struct {
-	Path    string
+	// Path is the field in YAML terms, e.g. spec.checks[2].objective.
+	Path string
+	// Message says what is wrong and, where it helps, what is expected.
 	Message string
 }
 
