@@ -83,6 +83,10 @@ type ClusterVariant struct {
 	NodeImage string `json:"nodeImage,omitempty"`
 	// Addons to install on demand (gatekeeper, gvisor, apparmor, falco).
 	Addons []string `json:"addons,omitempty"`
+	// CRDs names third-party CRD bundles (istio) installed before setup on
+	// every backend, from a pinned and checksummed release file; they stay
+	// installed across resets, like an add-on.
+	CRDs []string `json:"crds,omitempty" jsonschema:"enum=istio"`
 }
 
 // Hint is one hint a learner may reveal, at a cost in points.
