@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"sort"
 	"time"
 
 	"github.com/ckslab/ckslab/engine/cluster"
@@ -44,11 +45,22 @@ type KindSettings struct {
 	NodeImage string
 	// CNI is kind.CNICalico (default) or kind.CNIBridge.
 	CNI string
+	// NetPol is a NetworkPolicy engine beside the bridge CNI:
+	// kind.NetPolKubeRouter (CI only) or "" (the CNI's own); NetPolImage is
+	// its docker-archive image tarball (hack/kube-router-image.sh).
+	NetPol, NetPolImage string
+	// AddonSource is where add-ons come from: kind.AddonSourceDownload
+	// (default) or kind.AddonSourceCache (CI: a node image built by
+	// hack/kind-node-image.sh carries them; CKSLAB_KIND_ADDON_SOURCE).
+	AddonSource string
 }
 
-// KindSettingsFromEnv reads CKSLAB_KIND_NODE_IMAGE and CKSLAB_KIND_CNI.
+// KindSettingsFromEnv reads CKSLAB_KIND_NODE_IMAGE, CKSLAB_KIND_CNI,
+// CKSLAB_KIND_NETPOL and CKSLAB_KIND_NETPOL_IMAGE.
 func KindSettingsFromEnv(getenv func(string) string) KindSettings {
-	return KindSettings{NodeImage: getenv("CKSLAB_KIND_NODE_IMAGE"), CNI: getenv("CKSLAB_KIND_CNI")}
+	return KindSettings{NodeImage: getenv("CKSLAB_KIND_NODE_IMAGE"), CNI: getenv("CKSLAB_KIND_CNI"),
+		NetPol: getenv("CKSLAB_KIND_NETPOL"), NetPolImage: getenv("CKSLAB_KIND_NETPOL_IMAGE"),
+		AddonSource: getenv(kind.AddonSourceEnv)}
 }
 
 // EffectiveNodeImage is the node image the kind backend uses with these settings.
@@ -62,6 +74,33 @@ func (k KindSettings) EffectiveNodeImage() string {
 func running(ctx context.Context, b cluster.Backend, name string) bool {
 	_, err := b.Get(ctx, name)
 	return err == nil
+}
+
+// AllFacts are the facts every backend states, by backend name.
+func AllFacts() map[string]cluster.Facts {
+	return map[string]cluster.Facts{"kind": kind.Facts(), "local": local.Facts()}
+}
+
+// Providers names, sorted, the backends that can provide every capability
+// of reqs on a host that has what each needs (their Facts.Provides).
+func Providers(reqs []cluster.Capability) []string {
+	var out []string
+	for name, f := range AllFacts() {
+		if len(f.Provides.Missing(reqs)) == 0 {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// OnlyProvider names the one backend that can provide reqs, or "" when
+// more than one can (or none: the scenario runs nowhere).
+func OnlyProvider(reqs []cluster.Capability) string {
+	if p := Providers(reqs); len(p) == 1 {
+		return p[0]
+	}
+	return ""
 }
 
 // Names are the accepted --backend values.
@@ -126,8 +165,14 @@ func newKind(o Options, engine string) (cluster.Backend, error) {
 	if o.Kind.NodeImage != "" {
 		opts = append(opts, kind.WithNodeImage(o.Kind.NodeImage))
 	}
+	if o.Kind.NetPol != "" || o.Kind.NetPolImage != "" {
+		opts = append(opts, kind.WithNetPol(o.Kind.NetPol, o.Kind.NetPolImage))
+	}
 	if o.Kind.CNI != "" {
 		opts = append(opts, kind.WithCNI(o.Kind.CNI))
+	}
+	if o.Kind.AddonSource != "" {
+		opts = append(opts, kind.WithAddonSource(o.Kind.AddonSource))
 	}
 	b, err := kind.New(opts...)
 	if err != nil {

@@ -59,8 +59,14 @@ func CapabilitiesFor(variant string, f HostFacts) cluster.Capabilities {
 // CapabilitiesForCNI is what a kind cluster of variant with that CNI provides:
 // the plain bridge CNI enforces no NetworkPolicy, so it drops netpol.
 func CapabilitiesForCNI(variant, cni string, f HostFacts) cluster.Capabilities {
+	return CapabilitiesForNetwork(variant, cni, NetPolCNI, f)
+}
+
+// CapabilitiesForNetwork adds the NetworkPolicy engine: the bridge CNI
+// provides netpol only with an engine that enforces it (kube-router).
+func CapabilitiesForNetwork(variant, cni, netpol string, f HostFacts) cluster.Capabilities {
 	caps := capabilitiesFor(variant, f)
-	if cni == CNIBridge {
+	if cni == CNIBridge && netpol != NetPolKubeRouter {
 		delete(caps, v1alpha1.CapNetpol)
 	}
 	return caps
@@ -92,8 +98,11 @@ type Backend struct {
 	readHostFile func(string) ([]byte, error)
 	nodeImage    string
 	cni          string
+	netpol       string
+	netpolImage  string
 	calico       ManifestPin
 	gatekeeper   ManifestPin
+	addonSource  string
 	poll         time.Duration
 	readyTimeout time.Duration
 }
@@ -198,6 +207,7 @@ func New(opts ...Option) (*Backend, error) {
 		cni:          CNICalico,
 		calico:       CalicoPin(),
 		gatekeeper:   GatekeeperPin(),
+		addonSource:  AddonSourceDownload,
 		poll:         3 * time.Second,
 		readyTimeout: 5 * time.Minute,
 		newProvider:  func() (Provider, error) { return NewKindProvider("") },
@@ -206,6 +216,9 @@ func New(opts ...Option) (*Backend, error) {
 		if err := o(b); err != nil {
 			return nil, err
 		}
+	}
+	if err := b.checkNetwork(); err != nil {
+		return nil, err
 	}
 	if b.stateDir == "" {
 		dir, err := defaultStateDir()
@@ -240,6 +253,26 @@ func defaultStateDir() (string, error) {
 
 func (b *Backend) Name() string { return "kind" }
 
+// Facts are the kind backend's: nodes are containers, isolated from the
+// user's machine; every capability is possible given what Needs names.
+func Facts() cluster.Facts {
+	return cluster.Facts{
+		NodeIsolated: true,
+		Provides: cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd,
+			v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapGatekeeper,
+			v1alpha1.CapAppArmor, v1alpha1.CapFalco, v1alpha1.CapPSP),
+		Needs: map[cluster.Capability]string{
+			v1alpha1.CapAppArmor: "AppArmor enabled in the host kernel (" + appArmorEnabledPath + " reads Y)",
+			v1alpha1.CapFalco:    "a host kernel with BTF (" + btfPath + ")",
+			v1alpha1.CapPSP:      "a cluster of the " + VariantPSPLegacy + " variant (the scenario's kindConfig)",
+			v1alpha1.CapNetpol:   "a CNI that enforces NetworkPolicy (the default Calico; CKSLAB_KIND_CNI=" + CNIBridge + " does not)",
+		},
+	}
+}
+
+// Facts implements cluster.Backend.
+func (b *Backend) Facts() cluster.Facts { return Facts() }
+
 func (b *Backend) prov() (Provider, error) {
 	if b.provider == nil && b.providerErr == nil {
 		b.provider, b.providerErr = b.newProvider()
@@ -258,7 +291,7 @@ func (b *Backend) Capabilities(ctx context.Context) cluster.Capabilities {
 	if _, err := b.runner.Run(ctx, nil, p.CLI(), "info"); err != nil {
 		return cluster.Capabilities{}
 	}
-	return CapabilitiesForCNI(kindconfigs.DefaultVariant, b.cni, ReadHostFacts(b.readHostFile))
+	return CapabilitiesForNetwork(kindconfigs.DefaultVariant, b.cni, b.netpol, ReadHostFacts(b.readHostFile))
 }
 
 // clusterDir holds one cluster's kubeconfig, variant marker and node files.
@@ -445,8 +478,8 @@ func (b *Backend) build(ctx context.Context, p Provider, name, variant string) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("list nodes of cluster %s: %w", name, err)
 	}
-	c := &cluster.Cluster{Name: name, Backend: b.Name(), Kubeconfig: b.KubeconfigPath(name),
-		Capabilities: CapabilitiesForCNI(variant, b.cniOf(name), ReadHostFacts(b.readHostFile))}
+	c := &cluster.Cluster{Name: name, Backend: b.Name(), Facts: Facts(), Kubeconfig: b.KubeconfigPath(name),
+		Capabilities: b.withProvenAddons(name, CapabilitiesForNetwork(variant, b.cniOf(name), b.netpolOf(name), ReadHostFacts(b.readHostFile)))}
 	var cp *Node
 	for _, in := range sortedNodes(infos) {
 		n := NewNode(in.Name, in.Role, p.CLI(), b.runner)
@@ -554,6 +587,9 @@ func (b *Backend) Status(ctx context.Context, name string) (*cluster.Status, err
 	network := "CNI: Calico " + b.calico.Version
 	if b.cniOf(c.Name) == CNIBridge {
 		network = "CNI: bridge + host-local (no NetworkPolicy enforcement)"
+		if b.netpolOf(c.Name) == NetPolKubeRouter {
+			network = "CNI: bridge + host-local; NetworkPolicy: kube-router firewall (CI only; enforcement proven at cluster up)"
+		}
 	}
 	st.Notes = append(st.Notes, "kind config: "+b.variantOf(c.Name), network)
 	for _, n := range c.Nodes {
@@ -592,12 +628,12 @@ func (b *Backend) runActions(ctx context.Context, c *cluster.Cluster, progress c
 
 // EnsureAddon installs an add-on idempotently (gatekeeper, gvisor, apparmor, falco).
 func (b *Backend) EnsureAddon(ctx context.Context, c *cluster.Cluster, addon string, progress cluster.ProgressFunc) error {
-	in := PlanInput{Facts: ReadHostFacts(b.readHostFile)}
+	in := PlanInput{Facts: ReadHostFacts(b.readHostFile), Source: b.addonSource}
 	for _, n := range c.Nodes {
 		in.Nodes = append(in.Nodes, NodeInfo{Name: n.Name(), Role: n.Role()})
 	}
 	if addon == AddonGatekeeper {
-		m, err := b.cache.Get(ctx, b.gatekeeper)
+		m, err := b.gatekeeperManifest(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -607,7 +643,11 @@ func (b *Backend) EnsureAddon(ctx context.Context, c *cluster.Cluster, addon str
 	if err != nil {
 		return err
 	}
-	if err := b.runActions(ctx, c, progress, "addon-"+addon, actions); err != nil {
+	err = b.runActions(ctx, c, progress, "addon-"+addon, actions)
+	if rerr := b.recordAddon(c, addon, err); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
 		return fmt.Errorf("install add-on %s: %w", addon, err)
 	}
 	return nil

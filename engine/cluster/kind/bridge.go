@@ -103,5 +103,5 @@ func (b *Backend) ensureBridge(ctx context.Context, c *cluster.Cluster, cp *Node
 			return fmt.Errorf("configure the bridge CNI on node %s: %w", n.name, err)
 		}
 	}
-	return b.waitNetworkReady(ctx, cp, false, step, progress)
+	return b.waitNetworkReady(ctx, cp, "", step, progress)
 }

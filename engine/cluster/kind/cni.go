@@ -25,14 +25,20 @@ const (
 // ensureNetwork installs the backend's CNI and waits for every node to be Ready.
 func (b *Backend) ensureNetwork(ctx context.Context, c *cluster.Cluster, cp *Node, progress cluster.ProgressFunc) error {
 	if b.cni == CNIBridge {
-		return b.ensureBridge(ctx, c, cp, progress)
+		if err := b.ensureBridge(ctx, c, cp, progress); err != nil {
+			return err
+		}
+		if b.netpol == NetPolKubeRouter {
+			return b.ensureKubeRouter(ctx, c, cp, progress)
+		}
+		return nil
 	}
 	return b.ensureCalico(ctx, cp, progress)
 }
 
-// calicoDSArgs reads desired/ready/updated pods of the calico-node DaemonSet.
-func calicoDSArgs() []string {
-	return kubectlArgv("-n", "kube-system", "get", "daemonset", "calico-node",
+// dsArgs reads desired/ready/updated pods of a kube-system DaemonSet.
+func dsArgs(name string) []string {
+	return kubectlArgv("-n", "kube-system", "get", "daemonset", name,
 		"-o=jsonpath={.status.desiredNumberScheduled}/{.status.numberReady}/{.status.updatedNumberScheduled}")
 }
 
@@ -54,21 +60,21 @@ func (b *Backend) ensureCalico(ctx context.Context, cp *Node, progress cluster.P
 	if _, err := cp.Exec(ctx, bytes.NewReader(manifest), kubectlArgv("apply", "--server-side", "--force-conflicts", "-f", "-")...); err != nil {
 		return fmt.Errorf("apply Calico %s: %w", b.calico.Version, err)
 	}
-	return b.waitNetworkReady(ctx, cp, true, step, progress)
+	return b.waitNetworkReady(ctx, cp, "calico-node", step, progress)
 }
 
-// waitNetworkReady polls until every node is Ready and, with Calico, until
-// calico-node is rolled out on every node; on timeout the error names what
-// is still not ready.
-func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, calico bool, step cluster.Step, progress cluster.ProgressFunc) error {
+// waitNetworkReady polls until every node is Ready and, when ds names a
+// kube-system DaemonSet (calico-node, kube-router), until it is rolled out
+// on every node; on timeout the error names what is still not ready.
+func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, ds string, step cluster.Step, progress cluster.ProgressFunc) error {
 	ctx, cancel := context.WithTimeout(ctx, b.readyTimeout)
 	defer cancel()
 	done, what, inspect := "all nodes Ready", "nodes not Ready", "describe nodes"
-	if calico {
-		done, what, inspect = "calico-node ready on all nodes; all nodes Ready", "cluster network not ready", "-n kube-system get pods -l k8s-app=calico-node -o wide"
+	if ds != "" {
+		done, what, inspect = ds+" ready on all nodes; all nodes Ready", "cluster network not ready", "-n kube-system get pods -l k8s-app="+ds+" -o wide"
 	}
 	for {
-		pending := b.networkPending(ctx, cp, calico)
+		pending := b.networkPending(ctx, cp, ds)
 		if len(pending) == 0 {
 			step.Done, step.Line = true, done
 			progress.Report(step)
@@ -89,13 +95,13 @@ func (b *Backend) waitNetworkReady(ctx context.Context, cp *Node, calico bool, s
 }
 
 // networkPending lists what is not ready yet (empty when all is ready).
-func (b *Backend) networkPending(ctx context.Context, cp *Node, calico bool) []string {
+func (b *Backend) networkPending(ctx context.Context, cp *Node, ds string) []string {
 	var pending []string
-	if calico {
-		out, err := cp.Exec(ctx, nil, calicoDSArgs()...)
+	if ds != "" {
+		out, err := cp.Exec(ctx, nil, dsArgs(ds)...)
 		if err != nil {
-			pending = append(pending, "calico-node DaemonSet not readable yet")
-		} else if msg := calicoPending(strings.TrimSpace(string(out))); msg != "" {
+			pending = append(pending, ds+" DaemonSet not readable yet")
+		} else if msg := dsPending(ds, strings.TrimSpace(string(out))); msg != "" {
 			pending = append(pending, msg)
 		}
 	}
@@ -117,22 +123,23 @@ func (b *Backend) networkPending(ctx context.Context, cp *Node, calico bool) []s
 	return pending
 }
 
-func calicoPending(s string) string {
+// dsPending says what DaemonSet ds still lacks, from dsArgs' output ("" when rolled out).
+func dsPending(ds, s string) string {
 	parts := strings.Split(s, "/")
 	if len(parts) != 3 {
-		return "calico-node status unknown (" + s + ")"
+		return ds + " status unknown (" + s + ")"
 	}
 	n := make([]int, 3)
 	for i, p := range parts {
 		v, err := strconv.Atoi(p)
 		if err != nil {
-			return "calico-node status unknown (" + s + ")"
+			return ds + " status unknown (" + s + ")"
 		}
 		n[i] = v
 	}
 	desired, ready, updated := n[0], n[1], n[2]
 	if desired == 0 || ready < desired || updated < desired {
-		return fmt.Sprintf("calico-node %d/%d pods ready (%d updated)", ready, desired, updated)
+		return fmt.Sprintf("%s %d/%d pods ready (%d updated)", ds, ready, desired, updated)
 	}
 	return ""
 }
