@@ -34,6 +34,8 @@ type PlanInput struct {
 	Nodes []NodeInfo
 	// Manifest is the verified release manifest (gatekeeper).
 	Manifest []byte
+	// Source is AddonSourceDownload ("" is the same) or AddonSourceCache.
+	Source string
 }
 
 // RefusedError is returned when the host cannot support an add-on.
@@ -67,10 +69,19 @@ func PlanAddon(addon string, in PlanInput) ([]Action, error) {
 		}, nil
 	case AddonGVisor:
 		var out []Action
-		for _, n := range sortedNodes(in.Nodes) {
-			out = append(out, Action{Title: "Install gVisor on " + n.Name, Node: n.Name, Argv: []string{"sh", "-c", gvisorScript()}})
+		nodes := sortedNodes(in.Nodes)
+		for _, n := range nodes {
+			out = append(out, Action{Title: "Install gVisor on " + n.Name, Node: n.Name, Argv: []string{"sh", "-c", gvisorScript(in.Source)}})
 		}
-		return append(out, applyAction("Create RuntimeClass gvisor", []byte(runtimeClassManifest))), nil
+		out = append(out, Action{Title: "Create RuntimeClass gvisor (unless it exists)", Argv: []string{"sh", "-c", runtimeClassScript}, Stdin: []byte(runtimeClassManifest)})
+		names := make([]string, 0, len(nodes))
+		for _, n := range nodes {
+			names = append(names, n.Name)
+		}
+		return append(out,
+			applyAction("Start a probe pod under runsc on every node", []byte(gvisorProbeManifest(names))),
+			Action{Title: "Check that the probe pods ran on gVisor", Argv: append([]string{"sh", "-c", gvisorProbeCheckScript, "probe"}, gvisorProbePods(names)...)},
+		), nil
 	case AddonAppArmor:
 		if !in.Facts.AppArmor {
 			return nil, &RefusedError{Addon: addon, Reason: "AppArmor is not enabled in the host kernel (" + appArmorEnabledPath +
@@ -109,9 +120,19 @@ func sortedNodes(ns []NodeInfo) []NodeInfo {
 }
 
 // gvisorScript installs runsc and its containerd shim (verified against the
-// release's .sha512 files) and registers the runsc handler with containerd.
-// Each part is skipped when already done.
-func gvisorScript() string {
+// release's .sha512 files; with AddonSourceCache they must already be in the
+// node image) and registers the runsc handler with containerd. Each part is
+// skipped when already done.
+func gvisorScript(source string) string {
+	if source == AddonSourceCache {
+		return `set -e
+for f in runsc containerd-shim-runsc-v1; do
+  if ! [ -x /usr/local/bin/$f ]; then
+    echo "/usr/local/bin/$f is missing: ` + AddonSourceEnv + `=` + AddonSourceCache + ` needs a node image built by hack/kind-node-image.sh" >&2; exit 1
+  fi
+done
+` + gvisorRegisterScript
+	}
 	return `set -e
 if ! [ -x /usr/local/bin/runsc ] || ! [ -x /usr/local/bin/containerd-shim-runsc-v1 ]; then
   url="https://storage.googleapis.com/gvisor/releases/release/` + GVisorRelease + `/$(uname -m)"
@@ -123,11 +144,96 @@ if ! [ -x /usr/local/bin/runsc ] || ! [ -x /usr/local/bin/containerd-shim-runsc-
   mv runsc containerd-shim-runsc-v1 /usr/local/bin/
   cd /; rm -rf "$tmp"
 fi
-if ! grep -q 'runtimes.runsc]' /etc/containerd/config.toml; then
-  printf '\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc]\n  runtime_type = "io.containerd.runsc.v1"\n' >> /etc/containerd/config.toml
-  systemctl restart containerd
-fi`
+` + gvisorRegisterScript
 }
+
+// gvisorRegisterScript registers the containerd runtime handler runsc
+// (shim io.containerd.runsc.v1) with runsc's options in
+// /etc/containerd/runsc.toml: systemd-cgroup, because kind's kubelet uses
+// the systemd cgroup driver (containerd then hands runsc cgroup paths of
+// the form slice:prefix:name). containerd restarts only when it changed.
+const gvisorRegisterScript = `if ! [ -f /etc/containerd/runsc.toml ]; then
+  printf '[runsc_config]\n  systemd-cgroup = "true"\n' > /etc/containerd/runsc.toml
+fi
+if ! grep -q 'runtimes.runsc]' /etc/containerd/config.toml; then
+  printf '\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc]\n  runtime_type = "io.containerd.runsc.v1"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runsc.options]\n  TypeUrl = "io.containerd.runsc.v1.options"\n  ConfigPath = "/etc/containerd/runsc.toml"\n' >> /etc/containerd/config.toml
+  systemctl restart containerd
+  i=0; until crictl info >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 60 ] || { echo "containerd did not come back after registering runsc" >&2; exit 1; }; sleep 1; done
+fi`
+
+// runtimeClassScript creates RuntimeClass gvisor from stdin unless one
+// exists: its handler is immutable, and a scenario may own one (e.g. with a
+// wrong handler for the learner to fix); the probe uses its own class.
+const runtimeClassScript = `k="kubectl --kubeconfig=/etc/kubernetes/admin.conf"
+$k get runtimeclass gvisor >/dev/null 2>&1 || $k create -f -`
+
+// gvisorProbeClass is the RuntimeClass of the probe pods: the handler runsc,
+// whatever a scenario or learner did to RuntimeClass gvisor.
+const gvisorProbeClass = "ckslab-gvisor-probe"
+
+// gvisorProbeImage runs dmesg in the probe pods (preloaded in the offline
+// node image; pulled elsewhere).
+const gvisorProbeImage = "docker.io/library/busybox:1.36"
+
+func gvisorProbePods(nodes []string) []string {
+	out := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, gvisorProbeClass+"-"+n)
+	}
+	return out
+}
+
+// gvisorProbeManifest is RuntimeClass ckslab-gvisor-probe (handler runsc)
+// and one pod per node, pinned there by nodeName, that prints dmesg.
+func gvisorProbeManifest(nodes []string) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: " + gvisorProbeClass + "\nhandler: runsc\n")
+	for i, n := range nodes {
+		fmt.Fprintf(&b, `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: %s
+  namespace: kube-system
+  labels: {app.kubernetes.io/managed-by: ckslab, ckslab.dev/probe: gvisor}
+spec:
+  nodeName: %s
+  runtimeClassName: %s
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  tolerations: [{operator: Exists}]
+  containers:
+  - name: dmesg
+    image: %s
+    command: ["dmesg"]
+`, gvisorProbePods(nodes)[i], n, gvisorProbeClass, gvisorProbeImage)
+	}
+	return b.String()
+}
+
+// gvisorProbeCheckScript waits for each probe pod ($@) to finish and
+// requires gVisor's boot banner in its dmesg output (a runc pod sees the
+// host kernel's log, or is refused it); the probe objects are deleted
+// either way. On failure it prints the pod's state and events.
+const gvisorProbeCheckScript = `k="kubectl --kubeconfig=/etc/kubernetes/admin.conf"
+rc=0
+for p in "$@"; do
+  if ! $k -n kube-system wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=180s pod/$p >/dev/null 2>&1; then
+    echo "probe pod $p did not succeed under runsc:" >&2
+    $k -n kube-system get pod $p -o wide >&2 2>&1
+    $k -n kube-system describe pod $p 2>&1 | sed -n '/^Events:/,$p' | tail -8 >&2
+    rc=1; continue
+  fi
+  out=$($k -n kube-system logs $p 2>&1)
+  if ! printf '%s\n' "$out" | grep -q 'Starting gVisor'; then
+    echo "probe pod $p ran, but not on gVisor (its dmesg does not show gVisor's boot): $(printf '%s' "$out" | head -3)" >&2
+    rc=1; continue
+  fi
+  echo "$p: $(printf '%s\n' "$out" | grep -m1 'Starting gVisor')"
+done
+$k -n kube-system delete pod "$@" --ignore-not-found --wait=false >/dev/null 2>&1
+$k delete runtimeclass ` + gvisorProbeClass + ` --ignore-not-found --wait=false >/dev/null 2>&1
+exit $rc`
 
 const appArmorScript = `set -e
 if ! command -v apparmor_parser >/dev/null 2>&1; then
