@@ -357,6 +357,18 @@ type Check struct {
 	// EndpointProbe requests a component's own HTTPS endpoint and judges the
 	// status code.
 	EndpointProbe *EndpointProbeCheck `json:"endpointProbe,omitempty"`
+	// PodExec runs a command in a running pod's container and judges its
+	// exit status and output.
+	PodExec *PodExecCheck `json:"podExec,omitempty"`
+	// RuntimeHandler reads on the node the runtime handler a running pod
+	// really got (e.g. runsc).
+	RuntimeHandler *RuntimeHandlerCheck `json:"runtimeHandler,omitempty"`
+
+	// Requires lists capabilities this check needs besides those its type
+	// implies (podExec and runtimeHandler: workloads; connectivity:
+	// workloads and netpol), e.g. gvisor. Where the backend lacks one, the
+	// check is skipped as not judged here, with the reason; never passed.
+	Requires []Capability `json:"requires,omitempty"`
 }
 
 // AssertCheck: object(s) exist and a CEL expression over `object` holds.
@@ -529,13 +541,27 @@ type DockerfileCheck struct {
 	Rules []string `json:"rules"`
 }
 
-// ConnectivityCheck really connects from a pod to a host:port and compares
-// the outcome with Expect (needs pods that run and a CNI that enforces
-// NetworkPolicy).
+// ConnectivityCheck really connects from every running pod From selects
+// to one target and compares each outcome with Expect (needs pods that run
+// and a CNI that enforces NetworkPolicy). Set exactly one target: To
+// (host:port, e.g. a Service name), ToPods (every running pod selected, by
+// its pod IP, on Port: ingress from a pod) or DNS (a name resolved through
+// the pod's resolver, UDP 53).
 type ConnectivityCheck struct {
-	// From selects the pod the connection is made from.
+	// From selects the pods the connection is made from.
 	From PodRef `json:"from"`
-	To   string `json:"to"` // host:port or service.namespace:port
+	// To is host:port, e.g. db.team-b:5432 or 169.254.169.254:80.
+	To string `json:"to,omitempty"`
+	// ToPods selects destination pods, probed by pod IP on Port.
+	ToPods *PodSelector `json:"toPods,omitempty"`
+	// Port is the destination port with ToPods.
+	Port int `json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
+	// DNS is a name to resolve from the pod, e.g.
+	// kubernetes.default.svc.cluster.local (allowed: it resolves).
+	DNS string `json:"dns,omitempty"`
+	// Protocol is TCP (default: a handshake) or UDP (allowed: the target
+	// answers a datagram; use dns for name resolution).
+	Protocol string `json:"protocol,omitempty" jsonschema:"enum=TCP,enum=UDP"`
 	// Expect is allowed (the connection succeeds) or blocked.
 	Expect string `json:"expect" jsonschema:"enum=allowed,enum=blocked"`
 }

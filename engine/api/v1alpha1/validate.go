@@ -117,7 +117,8 @@ func (s *Scenario) Validate() []FieldError {
 			e.add(p+".weight", "must not be negative")
 		}
 		validateDuration(e, p+".timeout", c.Timeout)
-		set := setFields(&c, "ID", "Objective", "Weight", "Timeout", "Guard", "Protects")
+		validateCheckRequires(e, p, &c)
+		set := setFields(&c, "ID", "Objective", "Weight", "Timeout", "Guard", "Protects", "Requires")
 		switch len(set) {
 		case 0:
 			e.add(p, "has no check type; set exactly one of: %s", strings.Join(CheckTypes(), ", "))
@@ -305,15 +306,8 @@ func validateCheck(e *errs, p string, c *Check) {
 				e.add(fmt.Sprintf("%s.rules[%d]", p, i), "unknown rule %q; expected multiStage, nonRootUser, pinnedBase, noLatest, noAddURL, noSecretsInEnv or finalBase:<regex>", r)
 			}
 		}
-	case c.Connectivity != nil:
-		cc := c.Connectivity
-		if cc.From.Namespace == "" || cc.From.Selector == "" {
-			e.add(p+".from", "namespace and selector are required")
-		}
-		if !strings.Contains(cc.To, ":") {
-			e.add(p+".to", "must be host:port, got %q", cc.To)
-		}
-		validateExpect(e, p+".expect", cc.Expect, "allowed", "blocked")
+	case c.Connectivity != nil, c.PodExec != nil, c.RuntimeHandler != nil:
+		validateBehaviourCheck(e, p, c)
 	case c.Command != nil:
 		if len(c.Command.Command) == 0 {
 			e.add(p+".command", "is required")
@@ -514,7 +508,7 @@ func parseMode(s string) (uint32, error) {
 
 // CheckTypes lists the check type field names.
 func CheckTypes() []string {
-	return jsonNames(reflect.TypeOf(Check{}), "id", "objective", "weight", "timeout", "guard", "protects")
+	return jsonNames(reflect.TypeOf(Check{}), "id", "objective", "weight", "timeout", "guard", "protects", "requires")
 }
 
 // OperationTypes lists the operation field names.
