@@ -305,8 +305,8 @@ func (p *catalogPage) rowView(r catalogRow, sel bool, w int) string {
 	var badges []string
 	if err := p.eng.Supports(s); err != nil {
 		badges = append(badges, st.BadgeWarn.Render("unavailable"))
-	} else if NeedsKind(s) {
-		badges = append(badges, st.BadgeWarn.Render("needs kind"))
+	} else if b := OnlyBackend(s); b != "" {
+		badges = append(badges, st.BadgeWarn.Render("needs "+b))
 	}
 	meta := fmt.Sprintf("%-6s %3dm", s.Spec.Difficulty, s.Spec.Minutes)
 	right := st.Muted.Render(meta)

@@ -8,26 +8,14 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/cluster/backend"
 	"github.com/ckslab/ckslab/engine/load"
 )
 
-// kindOnly are capabilities only the kind backend provides: the catalog
-// marks scenarios that need them.
-var kindOnly = map[v1alpha1.Capability]bool{
-	v1alpha1.CapWorkloads: true, v1alpha1.CapNetpol: true, v1alpha1.CapGVisor: true, v1alpha1.CapAppArmor: true,
-	v1alpha1.CapFalco: true, v1alpha1.CapGatekeeper: true, v1alpha1.CapPSP: true,
-}
-
-// NeedsKind reports whether a scenario requires a capability only kind has.
-func NeedsKind(s *load.Scenario) bool {
-	for _, c := range s.Spec.Requires {
-		if kindOnly[c] {
-			return true
-		}
-	}
-	return false
-}
+// OnlyBackend names the one backend that can run scenario s (its facts
+// provide every capability s requires), "" when any backend can: the
+// catalog marks such scenarios ("needs kind").
+func OnlyBackend(s *load.Scenario) string { return backend.OnlyProvider(s.Spec.Requires) }
 
 // clock formats a duration as mm:ss (h:mm:ss past an hour).
 func clock(d time.Duration) string {

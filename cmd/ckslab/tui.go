@@ -95,7 +95,7 @@ type examExtra struct {
 }
 
 func (e *runnerEngine) Supports(s *load.Scenario) error {
-	if why := runner.MissingCapabilities(s, e.r.Backend.Name(), e.caps); why != "" {
+	if why := runner.MissingCapabilities(s, e.r.Backend, e.caps); why != "" {
 		return errors.New(why)
 	}
 	return nil

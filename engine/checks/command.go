@@ -10,7 +10,6 @@ import (
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/cluster"
-	"github.com/ckslab/ckslab/engine/ops"
 )
 
 type command struct {
@@ -37,7 +36,7 @@ func newCommand(c *v1alpha1.CommandCheck) (impl, error) {
 const CommandTimeout = 30 * time.Second
 
 func (c *command) run(ctx context.Context, env *Env) outcome {
-	if err := ops.CheckHostExec(env.Cluster, env.Trusted, env.AllowHostExec); err != nil {
+	if err := cluster.CheckHostExec(env.Cluster, env.Trusted, env.AllowHostExec); err != nil {
 		return skipped(err.Error())
 	}
 	node, o := nodeOf(env, c.spec.Node)

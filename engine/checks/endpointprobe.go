@@ -63,12 +63,12 @@ func (p endpointProbe) run(ctx context.Context, env *Env) outcome {
 	var inNode cluster.Node
 	if p.spec.Component != "kube-apiserver" {
 		// The controller-manager and scheduler listen on the node only:
-		// on the local backend that is this host; elsewhere (kind) the
+		// when the node is this host (Facts.NodeIsHost) that is here; elsewhere (kind) the
 		// request is made inside the control-plane node.
 		if env.Cluster.Components == nil {
 			return skipped(fmt.Sprintf("probing %s's own port needs a backend that can inspect control-plane components (it listens on the node only)", p.spec.Component))
 		}
-		if env.Cluster.Backend != "local" {
+		if !env.Cluster.NodeIsHost() {
 			n, err := env.Cluster.Node("")
 			if err != nil {
 				return skipped(fmt.Sprintf("probing %s's own port needs its control-plane node: %v", p.spec.Component, err))

@@ -70,7 +70,7 @@ func TestEndpointProbeInNode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n := &probeNode{out: tc.out, err: tc.err}
 			env := &Env{Kube: &kube.Client{Config: &rest.Config{Host: "https://127.0.0.1:6443"}},
-				Cluster: &cluster.Cluster{Name: "kr", Backend: "kind", Nodes: []cluster.Node{n}, Components: probeComponents{tc.st}}}
+				Cluster: &cluster.Cluster{Name: "kr", Backend: "kind", Facts: cluster.Facts{NodeIsolated: true}, Nodes: []cluster.Node{n}, Components: probeComponents{tc.st}}}
 			o := endpointProbe{tc.spec}.run(context.Background(), env)
 			if o.status != tc.want || !strings.Contains(o.msg, tc.msg) {
 				t.Fatalf("got %s %q, want %s containing %q", o.status, o.msg, tc.want, tc.msg)

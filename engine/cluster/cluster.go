@@ -104,10 +104,38 @@ func (p ProgressFunc) Report(s Step) {
 	}
 }
 
+// Facts are what a backend states about itself and its clusters, so the
+// engine and the UI ask them instead of comparing backend names.
+type Facts struct {
+	// NodeIsolated is true when every node is a machine or container of its
+	// own (kind), so a command run "on a node" cannot reach the user's
+	// files. False, the zero value, means a node's commands and files are
+	// the user's own machine (the local backend): a cluster whose backend
+	// states nothing is treated as the host.
+	NodeIsolated bool
+	// Provides is every capability the backend can provide on a host that
+	// has what the capability needs (Needs); Capabilities(ctx) is what it
+	// provides here and now.
+	Provides Capabilities
+	// Needs says, per capability of Provides that some hosts lack, what the
+	// host must have for it ("AppArmor enabled in the host kernel").
+	Needs map[Capability]string
+	// Elsewhere is what the user can do to get a capability this backend
+	// never provides ("" when no other backend provides more).
+	Elsewhere string
+}
+
+// NodeIsHost reports whether node commands and files of the backend's
+// clusters are the user's own machine.
+func (f Facts) NodeIsHost() bool { return !f.NodeIsolated }
+
 // Backend provisions and tears down clusters.
 type Backend interface {
-	// Name is "kind" or "local".
+	// Name is "kind" or "local": for messages and the lab record; ask
+	// Facts, not the name, what the backend can do.
 	Name() string
+	// Facts states what the backend is and can provide.
+	Facts() Facts
 	// Capabilities reports what this backend can honestly provide on this host.
 	Capabilities(ctx context.Context) Capabilities
 	// Up creates the cluster or reuses a running one with that name.
@@ -125,8 +153,11 @@ var ErrNotFound = fmt.Errorf("cluster not found")
 
 // Cluster is a running cluster.
 type Cluster struct {
-	Name    string
+	Name string
+	// Backend names the backend, for messages and the lab record.
 	Backend string
+	// Facts are the backend's (Backend.Facts).
+	Facts Facts
 	// Kubeconfig is the path of the admin kubeconfig ckslab wrote for this
 	// cluster (never the learner's ~/.kube/config).
 	Kubeconfig   string
@@ -156,6 +187,31 @@ func (c *Cluster) Node(name string) (Node, error) {
 		names = append(names, n.Name())
 	}
 	return nil, fmt.Errorf("cluster %s has no node %q (nodes: %s)", c.Name, name, strings.Join(names, ", "))
+}
+
+// NodeIsHost reports whether this cluster's node commands run on the
+// user's machine; a nil cluster has no nodes.
+func (c *Cluster) NodeIsHost() bool { return c != nil && c.Facts.NodeIsHost() }
+
+// HostExecRefused is CheckHostExec's refusal.
+type HostExecRefused struct {
+	// Backend names the cluster's backend.
+	Backend string
+}
+
+func (e *HostExecRefused) Error() string {
+	return "this scenario comes from a pack and wants to run a command on a node that is your own machine (" + e.Backend + " backend); refused: use --backend kind, or allow it explicitly with --allow-host-commands"
+}
+
+// CheckHostExec is the security boundary for node commands: it refuses
+// them (a *HostExecRefused) for an untrusted scenario (from a pack) on a
+// cluster whose nodes are the user's own machine, unless the user allowed
+// it. A nil cluster runs nothing, so it is not refused here.
+func CheckHostExec(c *Cluster, trusted, allowed bool) error {
+	if trusted || allowed || !c.NodeIsHost() {
+		return nil
+	}
+	return &HostExecRefused{Backend: c.Backend}
 }
 
 const (

@@ -45,19 +45,6 @@ func describeNodeOp(n *v1alpha1.NodeOp) string {
 	return "no action"
 }
 
-// HostIsNode reports whether node commands of this cluster run on the
-// user's machine (the local backend), where untrusted scenarios must not
-// execute anything.
-func HostIsNode(c *cluster.Cluster) bool { return c != nil && c.Backend == "local" }
-
-// CheckHostExec refuses host-side commands for untrusted scenarios.
-func CheckHostExec(c *cluster.Cluster, trusted, allowed bool) error {
-	if trusted || allowed || !HostIsNode(c) {
-		return nil
-	}
-	return errors.New("this scenario comes from a pack and wants to run a command on a node that is your own machine (local backend); refused: use --backend kind, or allow it explicitly with --allow-host-commands")
-}
-
 func nodeOp(ctx context.Context, env *Env, op *v1alpha1.NodeOp) error {
 	if env.Cluster == nil {
 		return errors.New("no cluster")
@@ -93,7 +80,7 @@ func nodeOp(ctx context.Context, env *Env, op *v1alpha1.NodeOp) error {
 		}
 		return n.Remove(ctx, op.Remove)
 	case op.Exec != nil:
-		if err := CheckHostExec(env.Cluster, env.Trusted, env.AllowHostExec); err != nil {
+		if err := cluster.CheckHostExec(env.Cluster, env.Trusted, env.AllowHostExec); err != nil {
 			return err
 		}
 		var stdin io.Reader

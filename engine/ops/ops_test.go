@@ -144,12 +144,6 @@ func TestEditManifestData(t *testing.T) {
 	}
 }
 
-func TestCheckHostExec(t *testing.T) {
-	if err := CheckHostExec(nil, false, false); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestEditManifestDataArgs: a flag also given in args (which come after
 // the command, so they win) is edited there too.
 func TestEditManifestDataArgs(t *testing.T) {

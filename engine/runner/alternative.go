@@ -154,7 +154,7 @@ func (r *Runner) RunAlternative(ctx context.Context, s *load.Scenario, alt Named
 		o.Verdict, o.Reason = VerdictSkip, why
 		return o
 	}
-	if why := MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(ctx)); why != "" {
+	if why := MissingCapabilities(s, r.Backend, r.Backend.Capabilities(ctx)); why != "" {
 		o.Verdict, o.Reason = VerdictSkip, why
 		return o
 	}

@@ -90,22 +90,35 @@ func (r *Runner) line(id string) func(string) {
 	return func(l string) { r.emit(Event{Kind: StepLine, Step: id, Line: l}) }
 }
 
-// MissingCapabilities explains what the backend lacks for s, or "".
-func MissingCapabilities(s *load.Scenario, backend string, caps cluster.Capabilities) string {
+// MissingCapabilities explains what backend b lacks for s, or "": caps is
+// what it provides here (b.Capabilities or a cluster's), and b's facts say
+// whether the host lacks something the backend could use or another
+// backend is needed.
+func MissingCapabilities(s *load.Scenario, b cluster.Backend, caps cluster.Capabilities) string {
 	missing := caps.Missing(s.Spec.Requires)
 	if len(missing) == 0 {
 		return ""
 	}
-	var names []string
+	f := b.Facts()
+	var names, needs []string
+	possible := true
 	for _, m := range missing {
 		names = append(names, string(m))
+		possible = possible && f.Provides.Has(m)
+		if n := f.Needs[m]; n != "" {
+			needs = append(needs, string(m)+" needs "+n)
+		}
 	}
-	verb := "needs"
-	how := "install Docker (or podman) and run with --backend kind"
-	if backend == "kind" {
-		how = "this host cannot provide it (see `ckslab doctor`)"
+	how := "this host cannot provide it (see `ckslab doctor`)"
+	switch {
+	case possible && len(needs) > 0:
+		how = "this host cannot provide it: " + strings.Join(needs, "; ") + " (see `ckslab doctor`)"
+	case !possible && f.Elsewhere != "":
+		how = f.Elsewhere
+	case !possible:
+		how = "no backend provides it"
 	}
-	return fmt.Sprintf("%s %s %s, which the %s backend cannot provide: %s", s.ID, verb, strings.Join(names, " and "), backend, how)
+	return fmt.Sprintf("%s needs %s, which the %s backend cannot provide: %s", s.ID, strings.Join(names, " and "), b.Name(), how)
 }
 
 func (r *Runner) clusterSpec(s *load.Scenario) cluster.Spec {
@@ -119,7 +132,7 @@ func (r *Runner) clusterSpec(s *load.Scenario) cluster.Spec {
 // ensureCluster refuses scenarios the backend cannot honestly run, then
 // brings the cluster up (or reuses it).
 func (r *Runner) ensureCluster(ctx context.Context, s *load.Scenario) (*cluster.Cluster, error) {
-	if why := MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(ctx)); why != "" {
+	if why := MissingCapabilities(s, r.Backend, r.Backend.Capabilities(ctx)); why != "" {
 		return nil, errors.New(why)
 	}
 	var cl *cluster.Cluster
@@ -141,7 +154,7 @@ func (r *Runner) ensureCluster(ctx context.Context, s *load.Scenario) (*cluster.
 	if err != nil {
 		return nil, err
 	}
-	if why := MissingCapabilities(s, r.Backend.Name(), cl.Capabilities); why != "" && cl.Capabilities != nil {
+	if why := MissingCapabilities(s, r.Backend, cl.Capabilities); why != "" && cl.Capabilities != nil {
 		return nil, errors.New(why)
 	}
 	return cl, nil

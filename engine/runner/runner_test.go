@@ -344,7 +344,7 @@ func TestUntouchedExamScoresZero(t *testing.T) {
 	var tasks []ui.TaskOutcome
 	var plan ui.ExamPlan
 	for _, s := range r.Catalog.All() {
-		if s.Source != "builtin" || runner.MissingCapabilities(s, r.Backend.Name(), caps) != "" {
+		if s.Source != "builtin" || runner.MissingCapabilities(s, r.Backend, caps) != "" {
 			continue
 		}
 		// The untouched lab as the exam's end-of-time check sees it

@@ -91,7 +91,7 @@ func (r *Runner) validateOne(ctx context.Context, id string, alts []NamedAlterna
 		res.Verdict, res.Reason = VerdictError, err.Error()
 		return res
 	}
-	if why := MissingCapabilities(s, r.Backend.Name(), r.Backend.Capabilities(ctx)); why != "" {
+	if why := MissingCapabilities(s, r.Backend, r.Backend.Capabilities(ctx)); why != "" {
 		res.Verdict, res.Reason = VerdictSkip, why
 		return res
 	}

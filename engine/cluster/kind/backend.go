@@ -265,7 +265,7 @@ func Facts() cluster.Facts {
 			v1alpha1.CapAppArmor: "AppArmor enabled in the host kernel (" + appArmorEnabledPath + " reads Y)",
 			v1alpha1.CapFalco:    "a host kernel with BTF (" + btfPath + ")",
 			v1alpha1.CapPSP:      "a cluster of the " + VariantPSPLegacy + " variant (the scenario's kindConfig)",
-			v1alpha1.CapNetpol:   "a CNI that enforces NetworkPolicy (the default Calico; CKSLAB_KIND_CNI=" + CNIBridge + " does not)",
+			v1alpha1.CapNetpol:   "a NetworkPolicy engine: the default Calico CNI (the plain bridge CNI enforces none unless CKSLAB_KIND_NETPOL=kube-router)",
 		},
 	}
 }

@@ -204,10 +204,23 @@ func New(opts ...Option) (*Backend, error) {
 // Name implements cluster.Backend.
 func (b *Backend) Name() string { return BackendName }
 
-// Capabilities implements cluster.Backend. Workloads are deliberately
+// Facts are the local backend's: the node is the user's own machine (its
+// commands and files are the host's); it provides the API, the
+// control-plane node and etcd on every host. Workloads are deliberately
 // absent: pods are admitted but never run.
+func Facts() cluster.Facts {
+	return cluster.Facts{
+		Provides:  cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd),
+		Elsewhere: "install Docker (or podman) and run with --backend kind",
+	}
+}
+
+// Facts implements cluster.Backend.
+func (b *Backend) Facts() cluster.Facts { return Facts() }
+
+// Capabilities implements cluster.Backend: what Facts provides, on any host.
 func (b *Backend) Capabilities(context.Context) cluster.Capabilities {
-	return cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd)
+	return cluster.NewCapabilities(Facts().Provides.List()...)
 }
 
 func validName(name string) error {
@@ -654,6 +667,7 @@ func (b *Backend) clusterFor(cfg *nodeConfig) *cluster.Cluster {
 	return &cluster.Cluster{
 		Name:         cfg.Name,
 		Backend:      BackendName,
+		Facts:        Facts(),
 		Kubeconfig:   kubeconfigFile(cfg.NodeDir),
 		Capabilities: b.Capabilities(context.Background()),
 		Nodes:        []cluster.Node{node},
