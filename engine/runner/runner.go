@@ -198,6 +198,9 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 		return r.saveState(st)
 	})
 	err := r.step("setup", "Seeding "+s.ID, func() error {
+		if err := r.installCRDs(ctx, s, k); err != nil {
+			return err
+		}
 		return ops.Setup(ctx, r.opsEnv(s, cl, k, tr, "setup"), &s.Spec)
 	})
 	if err != nil {

@@ -148,10 +148,11 @@ const (
 	CapGatekeeper       Capability = "gatekeeper"         // OPA Gatekeeper installable
 	CapPSP              Capability = "psp"                // the removed PodSecurityPolicy API (v1.24 node image)
 	CapHostCommands     Capability = "host-commands"      // operations/checks run commands on the learner's host
+	CapMesh             Capability = "mesh"               // a service mesh data plane (Istio sidecars/ztunnel, Cilium) really encrypts pod traffic; no backend provides it yet
 )
 
 // AllCapabilities is every capability a scenario may name.
-var AllCapabilities = []Capability{CapAPI, CapControlPlaneNode, CapEtcd, CapWorkloads, CapNetpol, CapGVisor, CapAppArmor, CapFalco, CapGatekeeper, CapPSP, CapHostCommands}
+var AllCapabilities = []Capability{CapAPI, CapControlPlaneNode, CapEtcd, CapWorkloads, CapNetpol, CapGVisor, CapAppArmor, CapFalco, CapGatekeeper, CapPSP, CapHostCommands, CapMesh}
 
 // Operation is one step of setup, solution or cleanup. Exactly one field is set.
 type Operation struct {
