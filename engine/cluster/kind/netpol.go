@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
@@ -130,18 +131,29 @@ func (b *Backend) ensureKubeRouter(ctx context.Context, c *cluster.Cluster, cp *
 	if err != nil {
 		return err
 	}
-	for _, n := range c.Nodes {
-		step.Line = "import " + ref + " into " + n.Name()
-		progress.Report(step)
-		f, err := os.Open(b.netpolImage)
-		if err != nil {
-			return fmt.Errorf("NetworkPolicy engine image: %w", err)
-		}
-		_, err = n.Exec(ctx, f, "ctr", "--namespace=k8s.io", "images", "import", "--no-unpack", "-")
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("import %s into node %s: %w", ref, n.Name(), err)
-		}
+	step.Line = "import " + ref + " into every node"
+	progress.Report(step)
+	// One import per node, at the same time (each streams the tarball).
+	errs := make([]error, len(c.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := os.Open(b.netpolImage)
+			if err != nil {
+				errs[i] = fmt.Errorf("NetworkPolicy engine image: %w", err)
+				return
+			}
+			defer f.Close()
+			if _, err := n.Exec(ctx, f, "ctr", "--namespace=k8s.io", "images", "import", "--no-unpack", "-"); err != nil {
+				errs[i] = fmt.Errorf("import %s into node %s: %w", ref, n.Name(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if _, err := cp.Exec(ctx, strings.NewReader(KubeRouterManifest(ref)), kubectlArgv("apply", "--server-side", "--force-conflicts", "-f", "-")...); err != nil {
 		return fmt.Errorf("deploy kube-router: %w", err)

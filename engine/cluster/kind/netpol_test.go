@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -158,6 +159,7 @@ func TestUpKubeRouter(t *testing.T) {
 			manifest = cl.stdin
 		}
 	}
+	sort.Strings(imports)
 	if strings.Join(imports, ",") != "ckslab-control-plane,ckslab-worker" {
 		t.Errorf("image imported into %v, want every node", imports)
 	}
