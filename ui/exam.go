@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -14,123 +13,10 @@ import (
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
-	"github.com/ckslab/ckslab/engine/load"
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/ui/common"
 )
-
-// PassPercent is the CKS passing score.
-const PassPercent = 67.0
-
-// ExamPlan is an exam session: which scenarios, in which order, for how long.
-type ExamPlan struct {
-	Scenarios []*load.Scenario
-	Minutes   int
-	Seed      int64
-}
-
-// IDs are the plan's scenario ids in task order.
-func (e ExamPlan) IDs() []string {
-	out := make([]string, len(e.Scenarios))
-	for i, s := range e.Scenarios {
-		out[i] = s.ID
-	}
-	return out
-}
-
-// PlanExam draws up to count scenarios the backend supports, spread across
-// the CKS domains: each domain's scenarios are shuffled with seed, then
-// domains are taken round-robin in curriculum order. Same seed, same exam.
-func PlanExam(all []*load.Scenario, supports func(*load.Scenario) error, count int, seed int64) ([]*load.Scenario, error) {
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x636b736c6162))
-	var pools [][]*load.Scenario
-	total := 0
-	for _, d := range v1alpha1.Domains {
-		var pool []*load.Scenario
-		for _, s := range all {
-			if s.Spec.Domain == d && supports(s) == nil {
-				pool = append(pool, s)
-			}
-		}
-		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
-		pools = append(pools, pool)
-		total += len(pool)
-	}
-	if total == 0 {
-		return nil, fmt.Errorf("no scenario in the catalog can run on this backend; try --backend kind")
-	}
-	var out []*load.Scenario
-	for round := 0; len(out) < count && len(out) < total; round++ {
-		for _, pool := range pools {
-			if round < len(pool) && len(out) < count {
-				out = append(out, pool[round])
-			}
-		}
-	}
-	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out, nil
-}
-
-// TaskOutcome is what ScoreExam needs of one task.
-type TaskOutcome struct {
-	Scenario *load.Scenario
-	Results  []checks.Result
-	Err      error
-	Flagged  bool
-}
-
-// ScoreExam weights each task by its suggested minutes (as the real exam
-// weights tasks by size), scales to 100 points and scores each task by the
-// share of its objectives' weights that passed, by the same rule as check
-// and the lab TUI (checks.Summarize): guards award nothing and a broken
-// guard cancels what it protects, so an untouched task scores 0.
-func ScoreExam(plan ExamPlan, tasks []TaskOutcome, started, ended time.Time) progress.Exam {
-	totalMin := 0
-	for _, t := range tasks {
-		totalMin += max(t.Scenario.Spec.Minutes, 1)
-	}
-	ex := progress.Exam{StartedAt: started, EndedAt: ended, Minutes: plan.Minutes, Seed: plan.Seed}
-	byDomain := map[string]*progress.DomainScore{}
-	for _, t := range tasks {
-		weight := 100 * float64(max(t.Scenario.Spec.Minutes, 1)) / float64(totalMin)
-		s := checks.Summarize(withSpec(t.Scenario, t.Results))
-		et := progress.ExamTask{Scenario: t.Scenario.ID, Domain: string(t.Scenario.Spec.Domain), Weight: round1(weight),
-			CheckScore: s.Score, CheckMax: s.Max, BrokenGuards: s.BrokenGuards, Flagged: t.Flagged}
-		score := 0.0
-		if t.Err != nil {
-			et.Error = t.Err.Error()
-		} else if s.Max > 0 {
-			score = weight * float64(s.Score) / float64(s.Max)
-			et.Score = round1(score)
-		}
-		ex.Tasks = append(ex.Tasks, et)
-		// Sum exact values and round once: rounded weights may add up to
-		// 100.1.
-		ex.Score += score
-		ex.Max += weight
-		d := byDomain[et.Domain]
-		if d == nil {
-			d = &progress.DomainScore{Domain: et.Domain}
-			byDomain[et.Domain] = d
-		}
-		d.Score += score
-		d.Max += weight
-	}
-	for _, d := range v1alpha1.Domains {
-		if s := byDomain[string(d)]; s != nil {
-			s.Score, s.Max = round1(s.Score), round1(s.Max)
-			ex.Domains = append(ex.Domains, *s)
-		}
-	}
-	ex.Score, ex.Max = round1(ex.Score), round1(ex.Max)
-	if ex.Max > 0 {
-		ex.Percent = round1(100 * ex.Score / ex.Max)
-	}
-	ex.Passed = ex.Percent >= PassPercent
-	return ex
-}
-
-func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 
 type endCheckMsg struct {
 	id, i   int
@@ -144,7 +30,7 @@ type examPage struct {
 	c       *common.Common
 	ctx     context.Context
 	id      int
-	plan    ExamPlan
+	plan    exam.Plan
 	store   *progress.Store
 	panels  []*taskPanel
 	flagged []bool
@@ -157,13 +43,13 @@ type examPage struct {
 	confirm                confirmKind
 	ending                 bool
 	endIndex               int
-	endResults             []TaskOutcome
+	endResults             []exam.TaskOutcome
 	endSpinner             spinner.Model
 	status                 string
 	statusErr              bool
 }
 
-func newExamPage(ctx context.Context, c *common.Common, labs []Lab, plan ExamPlan, store *progress.Store) *examPage {
+func newExamPage(ctx context.Context, c *common.Common, labs []Lab, plan exam.Plan, store *progress.Store) *examPage {
 	sp := spinner.New(spinner.WithSpinner(spinner.Dot))
 	sp.Style = c.Styles.Running
 	now := c.Now()
@@ -171,6 +57,13 @@ func newExamPage(ctx context.Context, c *common.Common, labs []Lab, plan ExamPla
 		deadline: now.Add(time.Duration(plan.Minutes) * time.Minute), flagged: make([]bool, len(labs)), endSpinner: sp}
 	for _, l := range labs {
 		p.panels = append(p.panels, newTaskPanel(c, l))
+	}
+	if n := len(plan.Unavailable); n > 0 {
+		var ids []string
+		for _, u := range plan.Unavailable {
+			ids = append(ids, u.ID)
+		}
+		p.setStatus(fmt.Sprintf("%d task(s) not available here, not scored: %s (reasons in the results)", n, strings.Join(ids, ", ")), false)
 	}
 	p.layout()
 	return p
@@ -249,12 +142,12 @@ func (p *examPage) Update(msg tea.Msg) (page, tea.Cmd) {
 		if msg.id != p.id {
 			return p, nil
 		}
-		p.endResults = append(p.endResults, TaskOutcome{Scenario: p.panels[msg.i].sc, Results: msg.results, Err: msg.err, Flagged: p.flagged[msg.i]})
+		p.endResults = append(p.endResults, exam.TaskOutcome{Scenario: p.panels[msg.i].sc, Results: msg.results, Err: msg.err, Flagged: p.flagged[msg.i]})
 		if msg.i+1 < len(p.panels) {
 			p.endIndex = msg.i + 1
 			return p, p.endCheck(msg.i + 1)
 		}
-		ex := ScoreExam(p.plan, p.endResults, p.started, p.now)
+		ex := exam.Score(p.plan, p.endResults, p.started, p.now)
 		var rec tea.Cmd
 		if p.store != nil {
 			st := p.store
@@ -395,17 +288,16 @@ func (p *examPage) View() string {
 	if p.flagged[p.cur] {
 		flag = " " + st.Hint.Render("⚑ flagged")
 	}
-	header := spread(w, st.Title.Render(fmt.Sprintf("Exam · task %d/%d", p.cur+1, len(p.panels)))+" "+sc.Spec.Title+flag, timerView(st, p.deadline.Sub(p.now)))
+	name := "Exam"
+	if p.plan.Mock != "" {
+		name = "Mock exam " + strings.TrimPrefix(p.plan.Mock, "mock-")
+	}
+	header := spread(w, st.Title.Render(fmt.Sprintf("%s · task %d/%d", name, p.cur+1, len(p.panels)))+" "+sc.Spec.Title+flag, timerView(st, p.deadline.Sub(p.now)))
 	var strip []string
 	for i := range p.panels {
 		strip = append(strip, p.taskMark(i))
 	}
-	weight := 0.0
-	total := 0
-	for _, x := range p.panels {
-		total += max(x.sc.Spec.Minutes, 1)
-	}
-	weight = 100 * float64(max(sc.Spec.Minutes, 1)) / float64(total)
+	weight := p.plan.Weight(p.cur)
 	sub := st.Subtitle.Render(truncate(fmt.Sprintf("%s · %s · %s · weight %.0f%%", sc.ID, v1alpha1.DomainTitle(sc.Spec.Domain), sc.Spec.Difficulty, weight), w))
 	rule := st.Rule.Render(strings.Repeat("─", w))
 	lines := []string{header, truncate(strings.Join(strip, ""), w), sub, rule}

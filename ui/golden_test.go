@@ -13,6 +13,8 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/exam"
+	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/progress"
 )
 
@@ -97,11 +99,15 @@ func TestGoldenExamResults(t *testing.T) {
 	pass := []checks.Result{{Status: checks.Pass, Weight: 2}, {Status: checks.Pass, Weight: 1}}
 	half := []checks.Result{{Status: checks.Pass, Weight: 2}, {Status: checks.Fail, Weight: 2}}
 	fail := []checks.Result{{Status: checks.Fail, Weight: 1}}
-	tasks := []TaskOutcome{
+	tasks := []exam.TaskOutcome{
 		{Scenario: cat[0], Results: pass}, {Scenario: cat[2], Results: half, Flagged: true}, {Scenario: cat[4], Results: pass},
 		{Scenario: cat[5], Results: fail}, {Scenario: cat[6], Results: pass}, {Scenario: cat[7], Results: half},
 	}
-	ex := ScoreExam(ExamPlan{Minutes: 60, Seed: 42}, tasks, t0, t0.Add(47*time.Minute+12*time.Second))
+	var ss []*load.Scenario
+	for _, t := range tasks {
+		ss = append(ss, t.Scenario)
+	}
+	ex := exam.Score(exam.Plan{Scenarios: ss, Weights: exam.MinuteWeights(ss), Minutes: 60, Seed: 42}, tasks, t0, t0.Add(47*time.Minute+12*time.Second))
 	c := testCommon()
 	p := newResultsPage(c, ex)
 	p.Update(tea.WindowSizeMsg{Width: 80, Height: 24})

@@ -4,10 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/progress"
 )
@@ -33,43 +33,6 @@ func outcome(st ...checks.Status) []checks.Result {
 		rs = append(rs, checks.Result{ID: ids[i], Objective: ids[i], Status: s, Weight: 1, Message: "found x"})
 	}
 	return rs
-}
-
-func TestScoreExamGuards(t *testing.T) {
-	P, F := checks.Pass, checks.Fail
-	tasks := []TaskOutcome{
-		{Scenario: guardScenario("untouched", 5), Results: outcome(P, F, F)},
-		{Scenario: guardScenario("solved", 5), Results: outcome(P, P, P)},
-		{Scenario: guardScenario("broke-web", 5), Results: outcome(F, P, P)},
-		{Scenario: guardScenario("no-check", 5), Results: outcome(P, F, P)},
-	}
-	ex := ScoreExam(ExamPlan{Minutes: 20}, tasks, t0, t0.Add(time.Minute))
-	want := []struct {
-		score, max int
-		broken     bool
-	}{{0, 4, false}, {4, 4, false}, {2, 4, true}, {2, 4, false}}
-	for i, w := range want {
-		et := ex.Tasks[i]
-		if et.CheckScore != w.score || et.CheckMax != w.max || (len(et.BrokenGuards) > 0) != w.broken {
-			t.Errorf("%s: %d/%d broken %v, want %d/%d broken %v", et.Scenario, et.CheckScore, et.CheckMax, et.BrokenGuards, w.score, w.max, w.broken)
-		}
-	}
-	if ex.Tasks[0].Score != 0 || ex.Tasks[1].Score != 25 || ex.Tasks[2].Score != 12.5 || ex.Score != 50 {
-		t.Errorf("points: %+v total %v", ex.Tasks, ex.Score)
-	}
-}
-
-// An exam where the candidate touches nothing scores 0 when each task's
-// guards hold and its scored objectives fail, however many guards pass.
-func TestUntouchedExamScoresZero(t *testing.T) {
-	var tasks []TaskOutcome
-	for i, m := range []int{4, 7, 9, 12} {
-		tasks = append(tasks, TaskOutcome{Scenario: guardScenario(string(rune('a'+i))+"-01", m), Results: outcome(checks.Pass, checks.Fail, checks.Fail)})
-	}
-	ex := ScoreExam(ExamPlan{Minutes: 60}, tasks, t0, t0.Add(time.Hour))
-	if ex.Score != 0 || ex.Percent != 0 || ex.Max != 100 || ex.Passed {
-		t.Fatalf("untouched exam: %v/%v (%v%%)", ex.Score, ex.Max, ex.Percent)
-	}
 }
 
 func TestLabShowsGuards(t *testing.T) {
@@ -111,9 +74,18 @@ func TestLabShowsGuards(t *testing.T) {
 func TestExamResultsShowBrokenGuards(t *testing.T) {
 	c := testCommon()
 	c.SetSize(120, 30)
-	ex := ScoreExam(ExamPlan{Minutes: 20}, []TaskOutcome{{Scenario: guardScenario("psp-01", 5), Results: outcome(checks.Fail, checks.Pass, checks.Pass)}}, t0, t0)
+	ex := scoreByMinutes(20, []exam.TaskOutcome{{Scenario: guardScenario("psp-01", 5), Results: outcome(checks.Fail, checks.Pass, checks.Pass)}})
 	p := newResultsPage(c, ex)
 	if v := p.body(); !strings.Contains(v, "guard broken: web-still-runs") {
 		t.Errorf("results lack the broken guard:\n%s", v)
 	}
+}
+
+// scoreByMinutes scores tasks of a drawn exam (weights by minutes).
+func scoreByMinutes(minutes int, tasks []exam.TaskOutcome) progress.Exam {
+	var ss []*load.Scenario
+	for _, t := range tasks {
+		ss = append(ss, t.Scenario)
+	}
+	return exam.Score(exam.Plan{Scenarios: ss, Weights: exam.MinuteWeights(ss), Minutes: minutes}, tasks, t0, t0)
 }

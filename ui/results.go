@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/ui/common"
 )
@@ -67,9 +68,13 @@ func (p *resultsPage) body() string {
 	w := p.c.Width
 	var b strings.Builder
 	fmt.Fprintln(&b, st.Header.Render(fmt.Sprintf(" %-3s %-22s %-21s %7s %7s", "#", "Task", "Domain", "Weight", "Score")))
+	unscored := 0
 	for i, t := range p.ex.Tasks {
 		mark := " "
 		switch {
+		case strings.HasPrefix(t.Error, exam.NotScored):
+			unscored++
+			mark = st.Muted.Render("–")
 		case t.Error != "":
 			mark = st.Error.Render("!")
 		case t.CheckMax > 0 && t.CheckScore == t.CheckMax:
@@ -88,7 +93,14 @@ func (p *resultsPage) body() string {
 		if len(t.BrokenGuards) > 0 {
 			line += " " + st.Fail.Render("guard broken: "+strings.Join(t.BrokenGuards, ", "))
 		}
+		if t.Error != "" {
+			line += " " + st.Muted.Render(oneLine(t.Error))
+		}
 		fmt.Fprintln(&b, truncate(line, w))
+	}
+	if unscored > 0 {
+		fmt.Fprintln(&b)
+		fmt.Fprintln(&b, truncate(st.Hint.Render(fmt.Sprintf(" %d task(s) could not run here and are not scored: the score is out of %.1f, not 100.", unscored, p.ex.Max)), w))
 	}
 	fmt.Fprintln(&b)
 	fmt.Fprintln(&b, st.Header.Render(" By domain"))
@@ -105,9 +117,9 @@ func (p *resultsPage) body() string {
 func (p *resultsPage) View() string {
 	st := p.c.Styles
 	w := p.c.Width
-	verdict := st.Fail.Render(fmt.Sprintf("✘ below the %.0f%% pass mark", PassPercent))
+	verdict := st.Fail.Render(fmt.Sprintf("✘ below the %.0f%% pass mark", exam.PassPercent))
 	if p.ex.Passed {
-		verdict = st.Pass.Render(fmt.Sprintf("✔ pass (≥ %.0f%%)", PassPercent))
+		verdict = st.Pass.Render(fmt.Sprintf("✔ pass (≥ %.0f%%)", exam.PassPercent))
 	}
 	title := st.Title.Render("Exam results") + st.Muted.Render(fmt.Sprintf(" · %d tasks · %s used of %d min · seed %d",
 		len(p.ex.Tasks), clock(p.ex.EndedAt.Sub(p.ex.StartedAt)), p.ex.Minutes, p.ex.Seed))

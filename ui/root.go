@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/ui/common"
@@ -30,7 +31,7 @@ type Options struct {
 	// StartID opens this scenario directly (ckslab start ID); leaving the lab quits.
 	StartID string
 	// Exam runs an exam session over these scenarios.
-	Exam *ExamPlan
+	Exam *exam.Plan
 }
 
 // Model is the root bubbletea model.

@@ -14,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/ui/common"
 )
@@ -138,32 +139,7 @@ func (p *taskPanel) updateSpinner(msg spinner.TickMsg) tea.Cmd {
 	return cmd
 }
 
-func (p *taskPanel) summary() checks.Summary { return checks.Summarize(withSpec(p.sc, p.results)) }
-
-// withSpec returns rs with each result's guard, protects and weight taken
-// from the scenario's checks, so scoring follows the spec whatever engine
-// produced the results.
-func withSpec(sc *load.Scenario, rs []checks.Result) []checks.Result {
-	if sc == nil || sc.Scenario == nil {
-		return rs
-	}
-	byID := map[string]int{}
-	for i, c := range sc.Spec.Checks {
-		byID[c.ID] = i
-	}
-	out := make([]checks.Result, len(rs))
-	for i, r := range rs {
-		if j, ok := byID[r.ID]; ok {
-			c := sc.Spec.Checks[j]
-			r.Guard, r.Protects, r.Weight = c.Guard, c.Protects, max(c.Weight, 1)
-			if c.Guard {
-				r.Weight = 0
-			}
-		}
-		out[i] = r
-	}
-	return out
-}
+func (p *taskPanel) summary() checks.Summary { return exam.Summary(p.sc, p.results) }
 
 // objective is one row of the objectives list.
 type objective struct {
@@ -231,7 +207,7 @@ func (p *taskPanel) objectives() []objective {
 	for i := range p.results {
 		byID[p.results[i].ID] = &p.results[i]
 	}
-	cancelled := checks.CancelledBy(withSpec(p.sc, p.results))
+	cancelled := checks.CancelledBy(exam.WithSpec(p.sc, p.results))
 	var out []objective
 	seen := map[string]bool{}
 	for _, c := range p.sc.Spec.Checks {

@@ -10,6 +10,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/exam"
+	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/progress"
 )
 
@@ -297,58 +299,13 @@ func TestProvisionCancelShowsTeardown(t *testing.T) {
 	}
 }
 
-func TestPlanExamIsSeededAndSpread(t *testing.T) {
-	cat := testCatalog()
-	eng := &fakeEngine{unsupported: map[string]bool{"apparmor-01": true}}
-	a, err := PlanExam(cat, eng.Supports, 5, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := PlanExam(cat, eng.Supports, 5, 42)
-	if ia, ib := (ExamPlan{Scenarios: a}).IDs(), (ExamPlan{Scenarios: b}).IDs(); len(a) != 5 || strings.Join(ia, ",") != strings.Join(ib, ",") {
-		t.Fatalf("same seed should draw the same exam: %v %v", ia, ib)
-	}
-	domains := map[string]bool{}
-	for _, s := range a {
-		if s.ID == "apparmor-01" {
-			t.Error("unsupported scenario drawn")
-		}
-		domains[string(s.Spec.Domain)] = true
-	}
-	if len(domains) != 5 {
-		t.Errorf("5 tasks should cover 5 domains, got %v", domains)
-	}
-	all, _ := PlanExam(cat, eng.Supports, 99, 1)
-	if len(all) != 7 {
-		t.Errorf("count larger than the catalog: %d", len(all))
-	}
-}
 
-func TestScoreExam(t *testing.T) {
-	cat := testCatalog()
-	tasks := []TaskOutcome{
-		{Scenario: cat[2], Results: []checks.Result{{Status: checks.Pass, Weight: 1}}},                                   // 5 min, full
-		{Scenario: cat[4], Results: []checks.Result{{Status: checks.Pass, Weight: 1}, {Status: checks.Fail, Weight: 1}}}, // 8 min, half
-		{Scenario: cat[7], Results: []checks.Result{{Status: checks.Fail, Weight: 1}}, Flagged: true},                    // 7... 9 min, none
-	}
-	ex := ScoreExam(ExamPlan{Minutes: 30, Seed: 3}, tasks, t0, t0.Add(20*time.Minute))
-	// weights 5/22, 8/22, 9/22 of 100
-	if ex.Tasks[0].Weight != 22.7 || ex.Tasks[1].Score != 18.2 || ex.Tasks[2].Score != 0 || !ex.Tasks[2].Flagged {
-		t.Errorf("tasks: %+v", ex.Tasks)
-	}
-	if ex.Max != 100 || ex.Score != 40.9 || ex.Passed {
-		t.Errorf("total %v/%v passed=%v", ex.Score, ex.Max, ex.Passed)
-	}
-	if len(ex.Domains) != 3 || ex.Domains[0].Domain != "cluster-hardening" {
-		t.Errorf("domains: %+v", ex.Domains)
-	}
-}
 
 func TestExamNavigation(t *testing.T) {
 	c := testCommon()
 	cat := testCatalog()
 	labs := []Lab{&fakeLab{sc: cat[0]}, &fakeLab{sc: cat[2]}, &fakeLab{sc: cat[4]}}
-	p := newExamPage(context.Background(), c, labs, ExamPlan{Minutes: 30}, nil)
+	p := newExamPage(context.Background(), c, labs, minutePlan(labs, 30), nil)
 	p.Update(press("n"))
 	p.Update(press("n"))
 	if p.cur != 2 {
@@ -395,28 +352,12 @@ func TestExamNavigation(t *testing.T) {
 	}
 }
 
-// TestExamViewFitsTheScreen: every exam view (task, task list, ending) is
-// exactly the terminal's height; a taller frame scrolls the header away.
-// TestScoreExamMaxIs100: weights rounded one by one (38.9+16.7+27.8+16.7)
-// must not make the exam out of 100.1.
-func TestScoreExamMaxIs100(t *testing.T) {
-	mk := func(id string, minutes int) TaskOutcome {
-		return TaskOutcome{Scenario: scenario(id, "cluster-setup", minutes)}
-	}
-	ex := ScoreExam(ExamPlan{Minutes: 30}, []TaskOutcome{mk("a", 7), mk("b", 3), mk("c", 5), mk("d", 3)}, t0, t0)
-	if ex.Max != 100 {
-		t.Errorf("exam max %v, want 100", ex.Max)
-	}
-	if len(ex.Domains) != 1 || ex.Domains[0].Max != 100 {
-		t.Errorf("domain max: %+v", ex.Domains)
-	}
-}
 
 func TestExamViewFitsTheScreen(t *testing.T) {
 	c := testCommon()
 	cat := testCatalog()
 	labs := []Lab{&fakeLab{sc: cat[0]}, &fakeLab{sc: cat[2]}, &fakeLab{sc: cat[4]}}
-	p := newExamPage(context.Background(), c, labs, ExamPlan{Minutes: 30}, nil)
+	p := newExamPage(context.Background(), c, labs, minutePlan(labs, 30), nil)
 	for _, sz := range [][2]int{{80, 24}, {140, 45}, {100, 60}} {
 		c.SetSize(sz[0], sz[1]) // the root model sizes Common first
 		p.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
@@ -438,9 +379,18 @@ func TestExamViewFitsTheScreen(t *testing.T) {
 
 func TestExamTimeUpEndsExam(t *testing.T) {
 	c := testCommon()
-	p := newExamPage(context.Background(), c, []Lab{&fakeLab{sc: testCatalog()[0]}}, ExamPlan{Minutes: 1}, nil)
+	p := newExamPage(context.Background(), c, []Lab{&fakeLab{sc: testCatalog()[0]}}, minutePlan([]Lab{&fakeLab{sc: testCatalog()[0]}}, 1), nil)
 	p.Update(tickMsg{id: p.id, t: t0.Add(61 * time.Second)})
 	if !p.ending || !strings.Contains(p.View(), "Checking task 1 of 1") {
 		t.Errorf("time up should end the exam:\n%s", p.View())
 	}
+}
+
+// minutePlan is the plan of a drawn exam over labs (weights by minutes).
+func minutePlan(labs []Lab, minutes int) exam.Plan {
+	var ss []*load.Scenario
+	for _, l := range labs {
+		ss = append(ss, l.Scenario())
+	}
+	return exam.Plan{Scenarios: ss, Weights: exam.MinuteWeights(ss), Minutes: minutes}
 }

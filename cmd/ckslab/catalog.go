@@ -7,7 +7,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/curriculum"
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/load"
+	"github.com/ckslab/ckslab/scenarios/exams"
 )
 
 // scenarioSummary is the stable machine-readable shape of a catalog entry.
@@ -33,10 +36,15 @@ func summarize(s load.Summary) scenarioSummary {
 
 func newListCmd(a *app) *cobra.Command {
 	var domain, output string
+	var competencies bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List scenarios by CKS domain",
-		Args:  cobra.NoArgs,
+		Long: `list shows the catalog: each scenario's domain, curriculum competency, difficulty,
+suggested minutes and what the backend must provide. --competencies shows, for each of the
+curriculum's 26 competencies, the scenarios that drill it and which have none yet.`,
+		Example: "  ckslab list --domain cluster-setup\n  ckslab list --competencies\n  ckslab list -o json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(output, "table", "json", "yaml", "name"); err != nil {
 				return err
@@ -47,6 +55,9 @@ func newListCmd(a *app) *cobra.Command {
 			}
 			if domain != "" && !knownDomain(domain) {
 				return fmt.Errorf("unknown domain %q; use one of: %s", domain, strings.Join(domainNames(), ", "))
+			}
+			if competencies {
+				return listCompetencies(a, c.Summaries(), domain, output)
 			}
 			sums := []scenarioSummary{}
 			for _, s := range c.Summaries() {
@@ -66,14 +77,15 @@ func newListCmd(a *app) *cobra.Command {
 				return nil
 			}
 			tw := newTable(a.Out)
-			fmt.Fprintln(tw, "ID\tDOMAIN\tDIFFICULTY\tMIN\tREQUIRES\tTITLE")
+			fmt.Fprintln(tw, "ID\tDOMAIN\tCOMPETENCY\tDIFFICULTY\tMIN\tREQUIRES\tTITLE")
 			for _, s := range sums {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Domain, s.Difficulty, s.Minutes, strings.Join(s.Requires, ","), s.Title)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Domain, s.Competency, s.Difficulty, s.Minutes, strings.Join(s.Requires, ","), s.Title)
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&domain, "domain", "", "only this CKS domain")
+	cmd.Flags().BoolVar(&competencies, "competencies", false, "coverage of the curriculum's competencies: the scenarios of each, and the gaps")
 	_ = cmd.RegisterFlagCompletionFunc("domain", fixedCompletion(domainNames()...))
 	outputFlag(cmd, &output, "table", "json", "yaml", "name")
 	return cmd
@@ -159,12 +171,12 @@ func newLintCmd(a *app) *cobra.Command {
 		Short: "Check scenario files: strict schema, ids, CEL, regexes and referenced files",
 		Long: `Lint checks scenario files and directories (searched for scenario.yaml).
 Every problem is reported as file:line:column: field.path: message, all at once.
-Without arguments it lints the built-in catalog.`,
+Without arguments it lints the built-in catalog and the mock exams (scenarios/exams).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(output, "text", "json"); err != nil {
 				return err
 			}
-			var n int
+			var n, nMocks int
 			var ps load.Problems
 			if len(args) == 0 {
 				a.catalogQuiet = true // the problems are this command's output
@@ -180,6 +192,13 @@ Without arguments it lints the built-in catalog.`,
 					bad[p.File] = true
 				}
 				n = c.Len() + len(bad)
+				// The mock exams are linted against the catalog.
+				mocks, err := exam.LoadMocks(exams.FS)
+				if err != nil {
+					ps = append(ps, load.Problem{File: "scenarios/exams", Message: err.Error()})
+				}
+				ps = append(ps, exam.LintMocks(mocks, c)...)
+				nMocks = len(mocks)
 			} else {
 				n, ps = load.LintPaths(args)
 			}
@@ -204,10 +223,13 @@ Without arguments it lints the built-in catalog.`,
 				}
 			}
 			if len(ps) > 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("%d problem(s) in %d file(s) linted", len(ps), n)}
+				return &exitError{code: 1, msg: fmt.Sprintf("%d problem(s) in %d file(s) linted", len(ps), n+nMocks)}
 			}
 			if output == "text" {
 				fmt.Fprintf(a.ErrOut, "%d scenario file(s) OK\n", n)
+				if nMocks > 0 {
+					fmt.Fprintf(a.ErrOut, "%d mock exam file(s) OK\n", nMocks)
+				}
 			}
 			return nil
 		},
@@ -226,4 +248,65 @@ func newVersionCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// competencyCoverage is the machine-readable shape of one line of
+// `ckslab list --competencies`.
+type competencyCoverage struct {
+	ID        string   `json:"id"`
+	Domain    string   `json:"domain"`
+	Text      string   `json:"text"`
+	Count     int      `json:"count"`
+	Scenarios []string `json:"scenarios"`
+}
+
+// listCompetencies prints the curriculum's competencies (of one domain, or
+// all) with the catalog's scenarios for each, then the gaps.
+func listCompetencies(a *app, sums []load.Summary, domain, output string) error {
+	by := map[string][]string{}
+	for _, s := range sums {
+		by[s.Competency] = append(by[s.Competency], s.ID)
+	}
+	rows := []competencyCoverage{}
+	var gaps []string
+	for _, c := range curriculum.Competencies() {
+		if domain != "" && c.Domain != v1alpha1.Domain(domain) {
+			continue
+		}
+		ids := by[c.ID]
+		if ids == nil {
+			ids = []string{}
+			gaps = append(gaps, c.ID)
+		}
+		rows = append(rows, competencyCoverage{ID: c.ID, Domain: string(c.Domain), Text: c.Text, Count: len(ids), Scenarios: ids})
+	}
+	switch output {
+	case "json":
+		return writeJSON(a.Out, rows)
+	case "yaml":
+		return writeYAML(a.Out, rows)
+	case "name":
+		for _, r := range rows {
+			fmt.Fprintln(a.Out, r.ID)
+		}
+		return nil
+	}
+	tw := newTable(a.Out)
+	fmt.Fprintln(tw, "DOMAIN\tCOMPETENCY\tCOUNT\tSCENARIOS")
+	for _, r := range rows {
+		list := strings.Join(r.Scenarios, ",")
+		if r.Count == 0 {
+			list = "- (gap)"
+		}
+		fmt.Fprintf(tw, "%s (%d%%)\t%s\t%d\t%s\n", r.Domain, curriculum.Weight(v1alpha1.Domain(r.Domain)), r.ID, r.Count, list)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Out, "\n%d of %d competencies covered (CKS curriculum %s)", len(rows)-len(gaps), len(rows), curriculum.Version)
+	if len(gaps) > 0 {
+		fmt.Fprintf(a.Out, "; no scenario yet: %s", strings.Join(gaps, ", "))
+	}
+	fmt.Fprintln(a.Out)
+	return nil
 }

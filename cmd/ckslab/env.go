@@ -15,7 +15,10 @@ func newEnvCmd(a *app) *cobra.Command {
 		Example: `  eval "$(ckslab env)"`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r := &runner.Runner{StateDir: a.stateRoot(), ClusterName: a.clusterName}
+			r, err := a.newRunner(cmd.Context(), runnerOptions{})
+			if err != nil {
+				return err
+			}
 			st, err := r.LoadState()
 			if err == nil && st.Kubeconfig != "" {
 				fmt.Fprintf(a.Out, "export KUBECONFIG=%s\n", shellQuote(st.Kubeconfig))

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckslab/ckslab/engine/progress"
-	"github.com/ckslab/ckslab/engine/runner"
 )
 
 func newHintCmd(a *app) *cobra.Command {
@@ -26,11 +25,10 @@ func newHintCmd(a *app) *cobra.Command {
 				}
 				n = v
 			}
-			c, err := a.loadCatalog()
+			r, err := a.newRunner(cmd.Context(), runnerOptions{Catalog: true})
 			if err != nil {
 				return err
 			}
-			r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName}
 			before, err := r.LoadState()
 			if err != nil {
 				return labError(err)
@@ -43,7 +41,7 @@ func newHintCmd(a *app) *cobra.Command {
 				a.recordProgress(func(s *progress.Store) error { return s.RecordHint(before.Scenario, h.Penalty, time.Now()) })
 			}
 			st, _ := r.LoadState()
-			s, _ := c.Get(st.Scenario)
+			s, _ := r.Catalog.Get(st.Scenario)
 			fmt.Fprintf(a.Out, "Hint %d/%d (-%d): %s\n", idx, len(s.Spec.Hints), h.Penalty, h.Text)
 			return nil
 		},

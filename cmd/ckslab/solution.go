@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ckslab/ckslab/engine/progress"
-	"github.com/ckslab/ckslab/engine/runner"
 )
 
 func newSolutionCmd(a *app) *cobra.Command {
@@ -19,11 +18,10 @@ func newSolutionCmd(a *app) *cobra.Command {
 		Short: "Show the reference solution of the current lab (asks first)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.loadCatalog()
+			r, err := a.newRunner(cmd.Context(), runnerOptions{Catalog: true})
 			if err != nil {
 				return err
 			}
-			r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName}
 			st, err := r.LoadState()
 			if err != nil {
 				return labError(err)

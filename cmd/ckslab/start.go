@@ -13,21 +13,49 @@ import (
 	"github.com/ckslab/ckslab/engine/runner"
 )
 
-// labRunner builds a runner for lab commands. With --backend auto and a
-// lab already running, the lab's own backend is used, so `check` after
-// `start --backend kind` talks to the same cluster.
-func (a *app) labRunner(ctx context.Context, allowHost bool) (*runner.Runner, error) {
-	c, err := a.loadCatalog()
-	if err != nil {
-		return nil, err
+// runnerOptions say what a verb needs of its runner.
+type runnerOptions struct {
+	// Backend resolves the backend; false for verbs that only read the
+	// lab's state (hint, solution, env).
+	Backend bool
+	// Catalog loads the catalog (implied by Backend).
+	Catalog bool
+	// AllowHostExec is --allow-host-commands.
+	AllowHostExec bool
+	// Events receives progress; nil prints it as text on stderr.
+	Events func(runner.Event)
+}
+
+// newRunner is the one place cmd builds an engine runner: every verb and
+// the TUI (lab and exam) get theirs here, so options such as AllowHostExec
+// reach every path. With --backend auto and a lab already running, the
+// lab's own backend is used, so `check` after `start --backend kind` talks
+// to the same cluster.
+func (a *app) newRunner(ctx context.Context, o runnerOptions) (*runner.Runner, error) {
+	r := &runner.Runner{StateDir: a.stateRoot(), ClusterName: a.clusterName, AllowHostExec: o.AllowHostExec, Out: o.Events}
+	if r.Out == nil {
+		r.Out = a.textEvents()
 	}
-	r := &runner.Runner{Catalog: c, StateDir: a.stateRoot(), ClusterName: a.clusterName, Out: a.textEvents(), AllowHostExec: allowHost}
-	b, err := a.resolveBackend(ctx)
-	if err != nil {
-		return nil, err
+	if o.Catalog || o.Backend {
+		c, err := a.loadCatalog()
+		if err != nil {
+			return nil, err
+		}
+		r.Catalog = c
 	}
-	r.Backend = b
+	if o.Backend {
+		b, err := a.resolveBackend(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.Backend = b
+	}
 	return r, nil
+}
+
+// labRunner is newRunner for the lab verbs that talk to the cluster.
+func (a *app) labRunner(ctx context.Context, allowHost bool) (*runner.Runner, error) {
+	return a.newRunner(ctx, runnerOptions{Backend: true, AllowHostExec: allowHost})
 }
 
 // textEvents prints runner progress as plain lines on stderr (non-TTY).
@@ -75,10 +103,10 @@ run ckslab check.`,
 		ValidArgsFunction: completeScenarioIDs(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if a.TTY && !plain && !allowHost {
+			if a.TTY && !plain {
 				// On a terminal the lab opens in the UI: provisioning
 				// progress, task, timer, objectives and hints.
-				return runLabTUI(ctx, a, args[0])
+				return runLabTUI(ctx, a, args[0], allowHost)
 			}
 			r, err := a.labRunner(ctx, allowHost)
 			if err != nil {

@@ -8,47 +8,47 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/fsutil"
-	"github.com/ckslab/ckslab/engine/kube"
 	"github.com/ckslab/ckslab/engine/load"
-	"github.com/ckslab/ckslab/engine/ops"
 	"github.com/ckslab/ckslab/engine/progress"
 	"github.com/ckslab/ckslab/engine/runner"
 	"github.com/ckslab/ckslab/ui"
 	"github.com/ckslab/ckslab/ui/common"
 )
 
-func errNotBuilt(what string) error { return fmt.Errorf("%s is not available in this build", what) }
-
 // runCatalogTUI opens the catalog (ckslab with no arguments on a terminal).
 func runCatalogTUI(ctx context.Context, a *app) error {
-	return a.runTUI(ctx, ui.Options{})
+	return a.runTUI(ctx, ui.Options{}, false)
 }
 
 // runLabTUI provisions and seeds scenario id, then opens its lab view
 // (ckslab start ID on a terminal). Leaving the lab view quits; the lab keeps
 // running for `ckslab check` and friends.
-func runLabTUI(ctx context.Context, a *app, id string) error {
+func runLabTUI(ctx context.Context, a *app, id string, allowHost bool) error {
 	if _, err := a.scenario(id); err != nil {
 		return err
 	}
-	return a.runTUI(ctx, ui.Options{StartID: id})
+	return a.runTUI(ctx, ui.Options{StartID: id}, allowHost)
 }
 
 // runTUI builds the engine adapter and runs the bubbletea program.
-func (a *app) runTUI(ctx context.Context, o ui.Options) error {
-	eng, err := a.tuiEngine(ctx)
+func (a *app) runTUI(ctx context.Context, o ui.Options, allowHost bool) error {
+	eng, err := a.tuiEngine(ctx, allowHost)
 	if err != nil {
 		return err
 	}
-	defer eng.cleanup()
+	return a.runProgram(ctx, eng, o)
+}
+
+// runProgram runs the UI over eng.
+func (a *app) runProgram(ctx context.Context, eng *runnerEngine, o ui.Options) error {
 	cat, _ := a.loadCatalog()
 	o.Common = common.New(common.Options{Output: a.Out, NoColor: a.noColor})
 	o.Engine = eng
@@ -62,36 +62,29 @@ func (a *app) runTUI(ctx context.Context, o ui.Options) error {
 	return m.Err
 }
 
-// tuiEngine adapts engine/runner to ui.Engine. Backend capabilities are
-// probed once, here, so Supports is cheap inside the UI.
-func (a *app) tuiEngine(ctx context.Context) (*runnerEngine, error) {
-	cat, err := a.loadCatalog()
+// tuiEngine adapts engine/runner to ui.Engine, with the runner every verb
+// gets (newRunner). Backend capabilities are probed once, here, so
+// Supports is cheap inside the UI.
+func (a *app) tuiEngine(ctx context.Context, allowHost bool) (*runnerEngine, error) {
+	r, err := a.newRunner(ctx, runnerOptions{Backend: true, AllowHostExec: allowHost, Events: func(runner.Event) {}})
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.resolveBackend(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r := &runner.Runner{Catalog: cat, Backend: b, StateDir: a.stateRoot(), ClusterName: a.clusterName}
-	return &runnerEngine{r: r, caps: b.Capabilities(ctx)}, nil
+	return newRunnerEngine(ctx, r), nil
 }
+
+func newRunnerEngine(ctx context.Context, r *runner.Runner) *runnerEngine {
+	return &runnerEngine{r: r, caps: r.Backend.Capabilities(ctx)}
+}
+
+// startExam makes e run an exam: every Start seeds one more task.
+func (e *runnerEngine) startExam() { e.session = exam.NewSession(e.r) }
 
 type runnerEngine struct {
 	r    *runner.Runner
 	caps cluster.Capabilities
-
-	// exam: the first task is started by the runner; the others are seeded
-	// next to it and undone by cleanup.
-	exam   bool
-	mu     sync.Mutex
-	extras []*examExtra
-}
-
-type examExtra struct {
-	s  *load.Scenario
-	cl *cluster.Cluster
-	tr *ops.Tracker
+	// session runs an exam's tasks (nil outside an exam).
+	session *exam.Session
 }
 
 func (e *runnerEngine) Supports(s *load.Scenario) error {
@@ -101,26 +94,34 @@ func (e *runnerEngine) Supports(s *load.Scenario) error {
 	return nil
 }
 
+// events turns runner events into UI progress events.
+func events(progress func(ui.ProgressEvent)) func(runner.Event) {
+	return func(ev runner.Event) {
+		if progress != nil {
+			progress(ui.ProgressEvent{ID: ev.Step, Title: ev.Title, Line: ev.Line, Done: ev.Kind == runner.StepDone, Err: ev.Err, At: ev.At})
+		}
+	}
+}
+
 // with returns a copy of the runner reporting to progress.
 func (e *runnerEngine) with(progress func(ui.ProgressEvent)) *runner.Runner {
 	rr := *e.r
-	rr.Out = func(ev runner.Event) {
-		if progress == nil {
-			return
-		}
-		progress(ui.ProgressEvent{ID: ev.Step, Title: ev.Title, Line: ev.Line, Done: ev.Kind == runner.StepDone, Err: ev.Err, At: ev.At})
-	}
+	rr.Out = events(progress)
 	return &rr
 }
 
 func (e *runnerEngine) Start(ctx context.Context, id string, progress func(ui.ProgressEvent)) (ui.Lab, error) {
-	e.mu.Lock()
-	first := len(e.extras) == 0
-	e.mu.Unlock()
-	rr := e.with(progress)
-	if e.exam && !first {
-		return e.seedExtra(ctx, rr, id, progress)
+	if e.session != nil {
+		t, err := e.session.Start(ctx, id, events(progress))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // the session's Close undoes the partial setup
+			}
+			return nil, err
+		}
+		return &runnerLab{e: e, s: t.Lab.Scenario, cl: t.Lab.Cluster, started: t.Lab.State.Started, task: t}, nil
 	}
+	rr := e.with(progress)
 	lab, err := rr.Start(ctx, id)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -134,71 +135,17 @@ func (e *runnerEngine) Start(ctx context.Context, id string, progress func(ui.Pr
 		}
 		return nil, err
 	}
-	if e.exam {
-		e.mu.Lock()
-		e.extras = append(e.extras, &examExtra{s: lab.Scenario, cl: lab.Cluster}) // placeholder: undone by the runner's reset
-		e.mu.Unlock()
-	}
-	return &runnerLab{e: e, s: lab.Scenario, cl: lab.Cluster, started: lab.State.Started, current: true}, nil
+	return &runnerLab{e: e, s: lab.Scenario, cl: lab.Cluster, started: lab.State.Started}, nil
 }
 
-// seedExtra seeds another exam task on the running cluster without undoing
-// the previous ones (the runner keeps one lab per cluster).
-func (e *runnerEngine) seedExtra(ctx context.Context, rr *runner.Runner, id string, progress func(ui.ProgressEvent)) (ui.Lab, error) {
-	s, err := rr.Catalog.Get(id)
-	if err != nil {
-		return nil, err
+// closeExam undoes every exam task and returns what failed.
+func (e *runnerEngine) closeExam() error {
+	if e.session == nil {
+		return nil
 	}
-	cl, err := rr.Backend.Get(ctx, rr.ClusterName)
-	if err != nil {
-		return nil, err
-	}
-	k, err := kube.New(cl.Kubeconfig)
-	if err != nil {
-		return nil, err
-	}
-	started := time.Now()
-	tr := ops.NewTracker(ops.Tracked{}, nil)
-	e.mu.Lock()
-	e.extras = append(e.extras, &examExtra{s: s, cl: cl, tr: tr})
-	e.mu.Unlock()
-	report := func(ev ui.ProgressEvent) {
-		if progress != nil {
-			ev.At = time.Now()
-			progress(ev)
-		}
-	}
-	report(ui.ProgressEvent{ID: "setup", Title: "Seeding " + s.ID})
-	env := &ops.Env{ScenarioID: s.ID, ReadFile: s.ReadFile, Trusted: s.Trusted, Cluster: cl, Kube: k, Tracker: tr,
-		Log: func(l string) { report(ui.ProgressEvent{ID: "setup", Line: l}) }}
-	err = ops.Setup(ctx, env, &s.Spec)
-	report(ui.ProgressEvent{ID: "setup", Title: "Seeding " + s.ID, Done: true, Err: err})
-	if err != nil {
-		return nil, fmt.Errorf("set up %s: %w", s.ID, err)
-	}
-	return &runnerLab{e: e, s: s, cl: cl, started: started}, nil
-}
-
-// cleanup undoes the extra exam tasks (the first one is the runner's
-// current lab: `ckslab reset` undoes it).
-func (e *runnerEngine) cleanup() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	// Newest first: a later task's backups hold what earlier ones seeded.
-	for i := len(e.extras) - 1; i >= 0; i-- {
-		x := e.extras[i]
-		if x.tr == nil {
-			continue
-		}
-		t := x.tr.Snapshot()
-		_, _ = ops.RestoreFiles(ctx, x.cl, t.Files)
-		if k, err := kube.New(x.cl.Kubeconfig); err == nil {
-			_ = ops.DeleteTracked(ctx, k, x.s.ID, t.Objects)
-		}
-	}
-	e.extras = nil
+	return e.session.Close(ctx)
 }
 
 type runnerLab struct {
@@ -206,29 +153,25 @@ type runnerLab struct {
 	s       *load.Scenario
 	cl      *cluster.Cluster
 	started time.Time
-	// current is true for the runner's current lab (hints, solution, reset go through it).
-	current bool
+	// task is set for an exam task; otherwise the lab is the runner's
+	// current lab (hints, solution, reset go through it).
+	task *exam.Task
 }
 
 func (l *runnerLab) Scenario() *load.Scenario { return l.s }
 func (l *runnerLab) StartedAt() time.Time     { return l.started }
 
 func (l *runnerLab) Check(ctx context.Context) ([]checks.Result, error) {
-	if l.current {
-		return l.e.with(nil).Check(ctx)
+	if l.task != nil {
+		return l.task.Check(ctx)
 	}
-	suite, err := checks.Compile(l.s.Spec.Checks)
-	if err != nil {
-		return nil, err
-	}
-	k, err := kube.New(l.cl.Kubeconfig)
-	if err != nil {
-		return nil, err
-	}
-	return suite.Run(ctx, &checks.Env{Cluster: l.cl, Kube: k, Trusted: l.s.Trusted, Since: l.started}, nil), nil
+	return l.e.with(nil).Check(ctx)
 }
 
 func (l *runnerLab) Hint(ctx context.Context) (ui.Hint, error) {
+	if l.task != nil {
+		return ui.Hint{}, errors.New("an exam has no hints")
+	}
 	r := l.e.r
 	st, err := r.LoadState()
 	if err != nil {
@@ -246,7 +189,7 @@ func (l *runnerLab) Hint(ctx context.Context) (ui.Hint, error) {
 }
 
 func (l *runnerLab) Solution(ctx context.Context) (string, error) {
-	if !l.current {
+	if l.task != nil {
 		return runner.SolutionText(l.s), nil
 	}
 	text, err := l.e.r.Solution()
@@ -257,7 +200,7 @@ func (l *runnerLab) Solution(ctx context.Context) (string, error) {
 }
 
 func (l *runnerLab) Reset(ctx context.Context, progress func(ui.ProgressEvent)) error {
-	if !l.current {
+	if l.task != nil {
 		return errors.New("exam tasks cannot be reset")
 	}
 	rr := l.e.with(progress)
