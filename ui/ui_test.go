@@ -299,8 +299,6 @@ func TestProvisionCancelShowsTeardown(t *testing.T) {
 	}
 }
 
-
-
 func TestExamNavigation(t *testing.T) {
 	c := testCommon()
 	cat := testCatalog()
@@ -351,7 +349,6 @@ func TestExamNavigation(t *testing.T) {
 		t.Fatalf("exam did not end with 3 scored tasks: %+v", ended)
 	}
 }
-
 
 func TestExamViewFitsTheScreen(t *testing.T) {
 	c := testCommon()

@@ -98,4 +98,3 @@ func TestSessionCloseReportsFailures(t *testing.T) {
 		t.Errorf("task 1 not undone after task 2 failed: %v", err)
 	}
 }
-
