@@ -9,9 +9,10 @@
 #   4. `ckslab cluster down` and proof that no container, network or volume
 #      is left behind.
 #
-# Node image and CNI come from CKSLAB_KIND_NODE_IMAGE / CKSLAB_KIND_CNI (what
-# hack/ci-kind.sh sets for the offline image); by default the pinned
-# kindest/node image (pulled) and Calico. Without what it needs it prints one
+# Node image, CNI and NetworkPolicy engine come from CKSLAB_KIND_NODE_IMAGE /
+# CKSLAB_KIND_CNI / CKSLAB_KIND_NETPOL + CKSLAB_KIND_NETPOL_IMAGE (what
+# hack/ci-kind.sh sets for the offline image: bridge + kube-router, CI only);
+# by default the pinned kindest/node image (pulled) and Calico. Without what it needs it prints one
 # SKIP line naming the missing host feature and exits 0.
 #
 # Knobs: CKSLAB_E2E_SCENARIOS="id ..." (default: every scenario the cluster
@@ -31,6 +32,9 @@ fi
 image="${CKSLAB_KIND_NODE_IMAGE:-}"
 if [[ -n "$image" ]] && ! docker image inspect "$image" >/dev/null 2>&1; then
   skip "node image $image is not in Docker's image store (build it: hack/kind-node-image.sh)"
+fi
+if [[ -n "${CKSLAB_KIND_NETPOL_IMAGE:-}" && ! -s "$CKSLAB_KIND_NETPOL_IMAGE" ]]; then
+  skip "NetworkPolicy engine image $CKSLAB_KIND_NETPOL_IMAGE is missing (build it: hack/kube-router-image.sh)"
 fi
 
 WORK="$(mktemp -d)"
@@ -119,11 +123,15 @@ if [[ -n "${CKSLAB_E2E_SCENARIOS:-}" ]]; then
   read -r -a ids <<<"$CKSLAB_E2E_SCENARIOS"
 else
   # Add-ons (gatekeeper, falco, apparmor, gvisor) and the psp-legacy image
-  # are downloaded from the internet; offline CI leaves them out.
-  mapfile -t ids < <("$bin" list -o json | jq -r --arg caps "$caps" '
+  # are downloaded from the internet; offline CI leaves them out, except
+  # gatekeeper and gvisor when CKSLAB_KIND_ADDON_SOURCE=cache (the node
+  # image from hack/kind-node-image.sh carries them).
+  offline='["gatekeeper","falco","apparmor","gvisor","psp"]'
+  [[ "${CKSLAB_KIND_ADDON_SOURCE:-}" == cache ]] && offline='["falco","apparmor","psp"]'
+  mapfile -t ids < <("$bin" list -o json | jq -r --arg caps "$caps" --argjson offline "$offline" '
       ($caps | split(",") | map(gsub("^\\s+|\\s+$"; ""))) as $have
-      | .[] | select((.requires // []) - $have - ["psp"] | length == 0)
-      | select(((.requires // []) | index("gatekeeper") or index("falco") or index("apparmor") or index("gvisor") or index("psp")) | not)
+      | .[] | select((.requires // []) - $have - ["psp", "gvisor", "gatekeeper"] | length == 0)
+      | select(((.requires // []) - $offline | length) == ((.requires // []) | length))
       | [((.requires // []) | index("control-plane-node")) != null, .id]' \
     | jq -rs 'sort_by(.[0]) | .[] | .[1]')
   # API-level scenarios first: each control-plane scenario restarts
@@ -148,6 +156,23 @@ log "validate on kind (capabilities: $caps): ${ids[*]}"
 vrc=0
 ck validate "${ids[@]}" 2>"$WORK/validate.err" | tee "$WORK/validate.out" >&2 || vrc=$?
 [[ $vrc -eq 0 ]] || { tail -n 40 "$WORK/validate.err" >&2; die "validate failed (exit $vrc)"; }
+
+# 3b. With the add-ons from the node image, their scenarios again with every
+# alternative, each objective seen both ways (gatekeeper-01: a real webhook
+# denial; runtimeclass-01: pods under runsc), timed.
+if [[ "${CKSLAB_KIND_ADDON_SOURCE:-}" == cache && -z "${CKSLAB_E2E_SCENARIOS:-}" ]]; then
+  addon_ids=()
+  for id in gatekeeper-01 runtimeclass-01; do
+    [[ " ${ids[*]} " == *" $id "* ]] && addon_ids+=("$id")
+  done
+  if [[ ${#addon_ids[@]} -gt 0 ]]; then
+    log "add-on scenarios with alternatives: ${addon_ids[*]}"
+    t=$SECONDS; arc=0
+    ck validate "${addon_ids[@]}" --alternatives testdata/alternatives --require-both-ways 2>"$WORK/alt.err" | tee "$WORK/alt.out" >&2 || arc=$?
+    [[ $arc -eq 0 ]] || { tail -n 40 "$WORK/alt.err" >&2; die "validate --alternatives of ${addon_ids[*]} failed (exit $arc)"; }
+    log "add-on scenarios with alternatives: $((SECONDS - t))s"
+  fi
+fi
 
 # 4. Down, and nothing left.
 ck cluster down >&2
