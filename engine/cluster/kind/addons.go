@@ -79,7 +79,7 @@ func PlanAddon(addon string, in PlanInput) ([]Action, error) {
 			names = append(names, n.Name)
 		}
 		return append(out,
-			applyAction("Start a probe pod under runsc on every node", []byte(gvisorProbeManifest(names))),
+			Action{Title: "Start a probe pod under runsc on every node", Argv: []string{"sh", "-c", gvisorProbeStartScript}, Stdin: []byte(gvisorProbeManifest(names))},
 			Action{Title: "Check that the probe pods ran on gVisor", Argv: append([]string{"sh", "-c", gvisorProbeCheckScript, "probe"}, gvisorProbePods(names)...)},
 		), nil
 	case AddonAppArmor:
@@ -211,6 +211,12 @@ spec:
 	return b.String()
 }
 
+// gvisorProbeStartScript deletes probe pods of an earlier run (a finished
+// pod must not answer for this one), then applies the manifest on stdin.
+const gvisorProbeStartScript = `k="kubectl --kubeconfig=/etc/kubernetes/admin.conf"
+$k -n kube-system delete pod -l ckslab.dev/probe=gvisor --ignore-not-found --wait=true >/dev/null
+$k apply -f -`
+
 // gvisorProbeCheckScript waits for each probe pod ($@) to finish and
 // requires gVisor's boot banner in its dmesg output (a runc pod sees the
 // host kernel's log, or is refused it); the probe objects are deleted
@@ -218,7 +224,7 @@ spec:
 const gvisorProbeCheckScript = `k="kubectl --kubeconfig=/etc/kubernetes/admin.conf"
 rc=0
 for p in "$@"; do
-  if ! $k -n kube-system wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=180s pod/$p >/dev/null 2>&1; then
+  if ! $k -n kube-system wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s pod/$p >/dev/null 2>&1; then
     echo "probe pod $p did not succeed under runsc:" >&2
     $k -n kube-system get pod $p -o wide >&2 2>&1
     $k -n kube-system describe pod $p 2>&1 | sed -n '/^Events:/,$p' | tail -8 >&2

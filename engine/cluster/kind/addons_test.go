@@ -30,14 +30,14 @@ func TestPlanAddon(t *testing.T) {
 			"ckslab-control-plane: sh -c " + gvisorScript(""),
 			"ckslab-worker: sh -c " + gvisorScript(""),
 			": sh -c " + runtimeClassScript,
-			": " + apply,
+			": sh -c " + gvisorProbeStartScript,
 			": sh -c " + gvisorProbeCheckScript + " probe ckslab-gvisor-probe-ckslab-control-plane ckslab-gvisor-probe-ckslab-worker",
 		}, stdin: map[int]string{2: runtimeClassManifest, 3: gvisorProbeManifest([]string{"ckslab-control-plane", "ckslab-worker"})}},
 		{addon: AddonGVisor, in: PlanInput{Nodes: nodes, Source: AddonSourceCache}, want: []string{
 			"ckslab-control-plane: sh -c " + gvisorScript(AddonSourceCache),
 			"ckslab-worker: sh -c " + gvisorScript(AddonSourceCache),
 			": sh -c " + runtimeClassScript,
-			": " + apply,
+			": sh -c " + gvisorProbeStartScript,
 			": sh -c " + gvisorProbeCheckScript + " probe ckslab-gvisor-probe-ckslab-control-plane ckslab-gvisor-probe-ckslab-worker",
 		}, stdin: map[int]string{2: runtimeClassManifest, 3: gvisorProbeManifest([]string{"ckslab-control-plane", "ckslab-worker"})}},
 		{addon: AddonAppArmor, in: PlanInput{Nodes: nodes, Facts: HostFacts{AppArmor: true}}, want: []string{
