@@ -161,8 +161,7 @@ func (b *Backend) ensureKubeRouter(ctx context.Context, c *cluster.Cluster, cp *
 	if err := b.waitNetworkReady(ctx, cp, "kube-router", step, progress); err != nil {
 		return err
 	}
-	step.Done = false
-	step.Line = "probe: two pods, then a deny-all ingress policy"
+	step = cluster.Step{ID: "netpol-probe", Title: "Prove NetworkPolicy enforcement (two pods, then a deny-all ingress policy)"}
 	progress.Report(step)
 	pctx, cancel := context.WithTimeout(ctx, b.readyTimeout)
 	defer cancel()
@@ -210,7 +209,10 @@ func probeEnforcement(ctx context.Context, exec execFunc, poll time.Duration) (s
 		return "", fmt.Errorf("server pod has no IP: %v %s", err, ip)
 	}
 	reach := func() bool {
-		out, err := kubectl("", "-n", netpolProbeNamespace, "exec", "client", "--", "wget", "-q", "-T", "2", "-O", "-", "http://"+ip+":8080/")
+		// An HTTP request through nc (busybox-static's wget crashes and
+		// its nc has no -z): only the server's own answer counts as reached.
+		out, err := kubectl("", "-n", netpolProbeNamespace, "exec", "client", "--", "sh", "-c",
+			`printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 nc -w 2 "$0" 8080`, ip)
 		return err == nil && strings.Contains(string(out), "ckslab-probe")
 	}
 	wait := func(want bool) error {

@@ -93,7 +93,7 @@ func (r *netpolRunner) Run(ctx context.Context, stdin io.Reader, name string, ar
 		}
 		stdin = bytes.NewReader(b)
 	}
-	if strings.Contains(line, " wget ") {
+	if strings.Contains(line, " nc -w ") {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.wgets++
@@ -226,7 +226,7 @@ func TestProbeNeedsAWorkingNetwork(t *testing.T) {
 	exec := func(_ context.Context, _ io.Reader, argv ...string) ([]byte, error) {
 		line := strings.Join(argv, " ")
 		switch {
-		case strings.Contains(line, " wget "):
+		case strings.Contains(line, " nc -w "):
 			return nil, &cluster.ExitError{Code: 1}
 		case strings.Contains(line, "podIP"):
 			return []byte("10.0.0.9"), nil
