@@ -216,7 +216,15 @@ func printCoverage(w io.Writer, results []runner.ValidateResult, gaps []runner.O
 	if total == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%d of %d objectives seen both ways (failing: seeded state or a wrong fix; passing: reference or a correct fix)\n", total-len(gaps), total)
+	unjudged := runner.UnjudgedObjectives(results)
+	fmt.Fprintf(w, "%d of %d objectives seen both ways (failing: seeded state or a wrong fix; passing: reference or a correct fix)", total-len(gaps)-len(unjudged), total-len(unjudged))
+	if len(unjudged) > 0 {
+		fmt.Fprintf(w, "; %d not judged on this backend", len(unjudged))
+	}
+	fmt.Fprintln(w)
+	for _, u := range unjudged {
+		fmt.Fprintf(w, "  not judged: %s %s: %s\n", u.Scenario, u.ID, strings.TrimPrefix(u.NotJudged, checks.NotJudgedPrefix))
+	}
 	if len(gaps) == 0 {
 		return
 	}

@@ -114,6 +114,10 @@ func (c *compiled) run(ctx context.Context, env *Env, timeout time.Duration) Res
 	deadline := start.Add(timeout)
 	var o outcome
 	for {
+		if why := notJudgedHere(env, c.spec); why != "" {
+			o = skipped(why)
+			break
+		}
 		o = safeRun(ctx, env, c.impl)
 		if o.status == Pass || o.status == Skip || o.settled || timeout == 0 || time.Now().After(deadline) {
 			break
@@ -241,6 +245,10 @@ func build(cc *compiler, sp v1alpha1.Check) (impl, error) {
 		return newNetpolEffect(sp.NetpolEffect)
 	case sp.EndpointProbe != nil:
 		return newEndpointProbe(sp.EndpointProbe)
+	case sp.PodExec != nil:
+		return newPodExec(sp.PodExec)
+	case sp.RuntimeHandler != nil:
+		return runtimeHandler{sp.RuntimeHandler}, nil
 	}
 	return nil, errors.New("no check type is set")
 }

@@ -1,20 +1,13 @@
 package checks
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	osexec "os/exec"
+	"strconv"
 	"strings"
-	"time"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
-	"github.com/ckslab/ckslab/engine/ops"
 )
 
 type connectivity struct{ spec *v1alpha1.ConnectivityCheck }
@@ -22,86 +15,139 @@ type connectivity struct{ spec *v1alpha1.ConnectivityCheck }
 // ProbeTimeout is the connect timeout of a connectivity probe, in seconds.
 const ProbeTimeout = 3
 
+// maxProbePods bounds the source and destination pods probed per check.
+const maxProbePods = 4
+
+// probeTarget is one destination of a connectivity probe.
+type probeTarget struct {
+	name       string // as shown: ns/pod (ip), host:port or the name resolved
+	host, port string
+}
+
 func (c connectivity) run(ctx context.Context, env *Env) outcome {
 	if env.Cluster == nil || env.Kube == nil {
 		return errored("no cluster is running (ckslab start <id>)")
 	}
-	var missing []string
-	for _, cp := range []v1alpha1.Capability{v1alpha1.CapWorkloads, v1alpha1.CapNetpol} {
-		if !env.Cluster.Capabilities.Has(cp) {
-			missing = append(missing, string(cp))
+	sources, o := runningPods(ctx, env, c.spec.From.Namespace, c.spec.From.Selector, "", "")
+	if o != nil {
+		o.msg = "no pod to probe from: " + o.msg
+		return *o
+	}
+	targets, o := c.targets(ctx, env)
+	if o != nil {
+		return *o
+	}
+	sources = sources[:min(len(sources), maxProbePods)]
+	var wrong, ev []string
+	for i := range sources {
+		src := &sources[i]
+		from := src.Namespace + "/" + src.Name
+		for _, t := range targets {
+			script := c.script(t)
+			pctx, cancel := context.WithTimeout(ctx, ExecTimeout)
+			res, err := kubectlExec(pctx, env, src, containerOf(src, ""), []string{"sh", "-c", script})
+			cancel()
+			if err != nil {
+				return errored("exec into %s: %s", from, sentence(err.Error()))
+			}
+			if res.code == 127 {
+				return errored("pod %s has no %s to probe with", from, c.tool())
+			}
+			got := "blocked"
+			if res.code == 0 {
+				got = "allowed"
+			}
+			line := fmt.Sprintf("%s -> %s: %s (probe exit %d)", from, t.name, got, res.code)
+			if out := strings.TrimSpace(res.stdout + " " + res.stderr); out != "" {
+				line += ": " + truncate(out, 160)
+			}
+			ev = append(ev, line)
+			if got != c.spec.Expect {
+				wrong = append(wrong, fmt.Sprintf("%s -> %s is %s", from, t.name, got))
+			}
 		}
 	}
-	if len(missing) > 0 {
-		return skipped(fmt.Sprintf("a real connection probe needs %s, which the %s backend lacks: run with --backend kind", strings.Join(missing, " and "), env.Cluster.Backend))
+	ev = append(ev, "expected: "+c.spec.Expect)
+	if len(wrong) > 0 {
+		return failed(fmt.Sprintf("%s; expected %s", strings.Join(wrong, "; "), c.spec.Expect), ev...)
+	}
+	return passed(fmt.Sprintf("%s %s from %d pod(s) to %d target(s) (%s)", c.what(), c.spec.Expect, len(sources), len(targets), targets[0].name), ev...)
+}
+
+func (c connectivity) protocol() string {
+	if c.spec.Protocol == "" {
+		return "TCP"
+	}
+	return c.spec.Protocol
+}
+
+func (c connectivity) what() string {
+	if c.spec.DNS != "" {
+		return "name resolution"
+	}
+	return c.protocol() + " connection"
+}
+
+func (c connectivity) tool() string {
+	if c.spec.DNS != "" {
+		return "nslookup or getent"
+	}
+	return "nc (or wget)"
+}
+
+// targets resolves the destinations: the running pods ToPods selects (by
+// pod IP), or the one host:port or name.
+func (c connectivity) targets(ctx context.Context, env *Env) ([]probeTarget, *outcome) {
+	switch {
+	case c.spec.DNS != "":
+		return []probeTarget{{name: "DNS " + c.spec.DNS, host: c.spec.DNS}}, nil
+	case c.spec.ToPods != nil:
+		pods, o := runningPods(ctx, env, c.spec.ToPods.Namespace, c.spec.ToPods.Selector, "", "")
+		if o != nil {
+			o.msg = "no pod to probe: " + o.msg
+			return nil, o
+		}
+		var out []probeTarget
+		for _, p := range pods[:min(len(pods), maxProbePods)] {
+			if p.Status.PodIP == "" {
+				continue
+			}
+			port := strconv.Itoa(c.spec.Port)
+			out = append(out, probeTarget{name: fmt.Sprintf("%s/%s (%s)", p.Namespace, p.Name, net.JoinHostPort(p.Status.PodIP, port)), host: p.Status.PodIP, port: port})
+		}
+		if len(out) == 0 {
+			o := failed(fmt.Sprintf("no pod selected by %s in %s has an IP yet", c.spec.ToPods.Selector, c.spec.ToPods.Namespace))
+			return nil, &o
+		}
+		return out, nil
 	}
 	host, port, err := net.SplitHostPort(c.spec.To)
 	if err != nil {
-		return errored("connectivity target %q must be host:port", c.spec.To)
+		o := errored("connectivity target %q must be host:port", c.spec.To)
+		return nil, &o
 	}
-	pods, err := env.Kube.Typed.CoreV1().Pods(c.spec.From.Namespace).List(ctx, metav1.ListOptions{LabelSelector: c.spec.From.Selector})
-	if err != nil {
-		return fromErr(env, "list source pods", err)
-	}
-	var pod *corev1.Pod
-	for i := range pods.Items {
-		if pods.Items[i].Status.Phase == corev1.PodRunning && pods.Items[i].DeletionTimestamp == nil {
-			pod = &pods.Items[i]
-			break
-		}
-	}
-	if pod == nil {
-		return errored("no running pod matches %s in namespace %s to probe from", c.spec.From.Selector, c.spec.From.Namespace)
-	}
-	from := pod.Namespace + "/" + pod.Name
-	// nc tests the TCP handshake only; wget is the fallback for images without nc.
-	script := fmt.Sprintf("if command -v nc >/dev/null 2>&1; then nc -z -w %d %s %s; else wget -q -T %d -O /dev/null http://%s:%s/; r=$?; [ $r -eq 8 ] && exit 0; exit $r; fi", ProbeTimeout, host, port, ProbeTimeout, host, port)
-	code, out, err := execInPod(ctx, env, pod, []string{"sh", "-c", script})
-	if err != nil {
-		return errored("exec into %s: %s", from, sentence(err.Error()))
-	}
-	if code == 127 {
-		return errored("pod %s has neither nc nor wget to probe with", from)
-	}
-	got := "blocked"
-	if code == 0 {
-		got = "allowed"
-	}
-	ev := []string{"found: " + got + " (probe exit " + fmt.Sprint(code) + ")", "expected: " + c.spec.Expect}
-	if s := strings.TrimSpace(out); s != "" {
-		ev = append(ev, "output: "+truncate(s, 200))
-	}
-	if got == c.spec.Expect {
-		return passed(fmt.Sprintf("%s -> %s is %s", from, c.spec.To, got), ev...)
-	}
-	return failed(fmt.Sprintf("%s -> %s is %s; expected %s", from, c.spec.To, got, c.spec.Expect), ev...)
+	return []probeTarget{{name: c.spec.To, host: host, port: port}}, nil
 }
 
-// execInPod runs argv in the pod's first container through kubectl exec
-// (the lab kubeconfig only), so no streaming client is linked in.
-func execInPod(ctx context.Context, env *Env, pod *corev1.Pod, argv []string) (int, string, error) {
-	bin, err := osexec.LookPath("kubectl")
-	if err != nil {
-		return 0, "", errors.New("kubectl is not in PATH; it is needed to exec into pods")
+// script is the probe run in the source pod's first container: exit 0
+// when the target answered, 127 when no tool can probe.
+func (c connectivity) script(t probeTarget) string {
+	h, p := shellQuote(t.host), shellQuote(t.port)
+	switch {
+	case c.spec.DNS != "":
+		// The pod's own resolver (its /etc/resolv.conf, UDP 53 to the
+		// cluster DNS), as the application would resolve the name.
+		return fmt.Sprintf("if command -v nslookup >/dev/null 2>&1; then timeout %d nslookup %s; elif command -v getent >/dev/null 2>&1; then timeout %d getent hosts %s; else exit 127; fi", ProbeTimeout+2, h, ProbeTimeout+2, h)
+	case c.protocol() == "UDP":
+		// No handshake: allowed means the target answered the datagram.
+		return fmt.Sprintf("command -v nc >/dev/null 2>&1 || exit 127; r=$(echo ckslab | nc -u -w %d %s %s 2>/dev/null); [ -n \"$r\" ] && echo \"$r\" | head -c 200", ProbeTimeout, h, p)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(ProbeTimeout+15)*time.Second)
-	defer cancel()
-	args := append([]string{"exec", "-n", pod.Namespace, pod.Name, "-c", pod.Spec.Containers[0].Name, "--"}, argv...)
-	cmd := osexec.CommandContext(ctx, bin, args...)
-	cmd.Env = ops.LabEnviron(env.Kube.Kubeconfig)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	err = cmd.Run()
-	var ee *osexec.ExitError
-	if errors.As(err, &ee) && ctx.Err() == nil {
-		// kubectl exec exits with the remote command's code.
-		if strings.Contains(buf.String(), "error:") && ee.ExitCode() == 1 {
-			return 0, buf.String(), errors.New(strings.TrimSpace(buf.String()))
-		}
-		return ee.ExitCode(), buf.String(), nil
-	}
-	if err != nil {
-		return 0, buf.String(), err
-	}
-	return 0, buf.String(), nil
+	// nc tests the TCP handshake only; bash's /dev/tcp (Debian-based images
+	// such as nginx) and wget are the fallbacks.
+	return fmt.Sprintf("if command -v nc >/dev/null 2>&1; then nc -z -w %[1]d %[2]s %[3]s; "+
+		"elif command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then timeout %[1]d bash -c 'exec 3<>/dev/tcp/'%[2]s/%[3]s; "+
+		"elif command -v wget >/dev/null 2>&1; then wget -q -T %[1]d -O /dev/null http://%[2]s:%[3]s/; r=$?; [ $r -eq 8 ] && exit 0; exit $r; else exit 127; fi", ProbeTimeout, h, p)
 }
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

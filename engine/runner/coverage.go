@@ -16,6 +16,16 @@ type ObjectiveSeen struct {
 	Guard    bool     `json:"guard,omitempty"`
 	Failing  []string `json:"failing,omitempty"`
 	Passing  []string `json:"passing,omitempty"`
+	// NotJudged is why the backend could not judge the objective (its
+	// skip message), when it was skipped as not judged here.
+	NotJudged string `json:"notJudged,omitempty"`
+}
+
+// Unjudged reports whether o was never judged on this backend: never seen
+// failing or passing, only skipped as not judged here. It is no gap of
+// this backend's proof (another backend must prove it).
+func (o ObjectiveSeen) Unjudged() bool {
+	return len(o.Failing) == 0 && len(o.Passing) == 0 && o.NotJudged != ""
 }
 
 // BothWays reports whether o was seen failing and passing.
@@ -61,6 +71,10 @@ func (c *Coverage) Add(s *load.Scenario, source string, rs []checks.Result) {
 			if !slices.Contains(o.Passing, source) {
 				o.Passing = append(o.Passing, source)
 			}
+		case checks.Skip:
+			if checks.NotJudged(r) {
+				o.NotJudged = r.Message
+			}
 		}
 	}
 }
@@ -83,11 +97,12 @@ func (c *Coverage) All() []ObjectiveSeen {
 	return out
 }
 
-// Gaps returns the objectives not seen both ways.
+// Gaps returns the objectives not seen both ways, leaving out those this
+// backend could not judge at all (Unjudged).
 func Gaps(os []ObjectiveSeen) []ObjectiveSeen {
 	var out []ObjectiveSeen
 	for _, o := range os {
-		if !o.BothWays() {
+		if !o.BothWays() && !o.Unjudged() {
 			out = append(out, o)
 		}
 	}
@@ -101,6 +116,23 @@ func CoverageGaps(rs []ValidateResult) []ObjectiveSeen {
 	for _, r := range rs {
 		if r.Verdict == VerdictPass || r.Verdict == VerdictFail {
 			out = append(out, Gaps(r.Objectives)...)
+		}
+	}
+	return out
+}
+
+// UnjudgedObjectives collects the objectives of proved scenarios that the
+// backend could not judge (each with its reason).
+func UnjudgedObjectives(rs []ValidateResult) []ObjectiveSeen {
+	var out []ObjectiveSeen
+	for _, r := range rs {
+		if r.Verdict != VerdictPass && r.Verdict != VerdictFail {
+			continue
+		}
+		for _, o := range r.Objectives {
+			if o.Unjudged() {
+				out = append(out, o)
+			}
 		}
 	}
 	return out

@@ -240,13 +240,21 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 	}
 }
 
+// allPassed: every objective passes, except scored ones this backend
+// cannot judge (skipped as not judged here, see checks.NotJudged), and at
+// least one scored objective was judged and passed. A guard must pass.
 func allPassed(rs []checks.Result) bool {
+	judged := false
 	for _, r := range rs {
-		if r.Status != checks.Pass {
+		switch {
+		case r.Status == checks.Pass:
+			judged = judged || !r.Guard
+		case !r.Guard && checks.NotJudged(r):
+		default:
 			return false
 		}
 	}
-	return len(rs) > 0
+	return judged
 }
 
 // anyNotPassed: some scored objective fails or errors.

@@ -62,3 +62,44 @@ func TestCoverage(t *testing.T) {
 		t.Fatalf("%+v", g)
 	}
 }
+
+// TestNotJudged: an objective the backend cannot judge (skipped as not
+// judged here) neither fails the reference proof nor counts as a gap; it
+// is listed as not judged. Any other skip, a skipped guard, or a proof in
+// which no scored objective was judged still fails.
+func TestNotJudged(t *testing.T) {
+	nj := checks.Result{ID: "restricted", Status: checks.Skip, Weight: 1, Message: checks.NotJudgedPrefix + "this objective needs workloads, which this local cluster lacks"}
+	other := checks.Result{ID: "restricted", Status: checks.Skip, Weight: 1, Message: "this scenario comes from a pack and wants to run a command"}
+	for _, tt := range []struct {
+		name string
+		rs   []checks.Result
+		want bool
+	}{
+		{"judged ones pass, one not judged", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), nj}, true},
+		{"another skip is not a pass", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), other}, false},
+		{"nothing judged", []checks.Result{gres("app-runs", checks.Pass), nj}, false},
+		{"a not-judged guard is broken", []checks.Result{{ID: "app-runs", Guard: true, Status: checks.Skip, Message: nj.Message}, res("denied", checks.Pass)}, false},
+		{"a fail still fails", []checks.Result{res("denied", checks.Fail), nj}, false},
+	} {
+		if got := allPassed(tt.rs); got != tt.want {
+			t.Errorf("%s: allPassed %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	s := altScenario()
+	c := NewCoverage()
+	c.Add(s, "seeded", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Fail), nj})
+	c.Add(s, "solution", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), nj})
+	c.Add(s, "alternative wrong-delete-app", []checks.Result{gres("app-runs", checks.Fail), res("denied", checks.Pass), nj})
+	if gaps := Gaps(c.All()); len(gaps) != 0 {
+		t.Fatalf("a not-judged objective counted as a gap: %+v", gaps)
+	}
+	rs := []ValidateResult{{ID: "demo-01", Verdict: VerdictPass, Objectives: c.Scenario("demo-01")}}
+	if u := UnjudgedObjectives(rs); len(u) != 1 || u[0].ID != "restricted" || !strings.Contains(u[0].NotJudged, "needs workloads") {
+		t.Fatalf("unjudged: %+v", u)
+	}
+	// Judged once (failing) and skipped elsewhere is a gap as before.
+	c.Add(s, "alternative x", []checks.Result{res("restricted", checks.Fail)})
+	if gaps := Gaps(c.All()); len(gaps) != 1 || gaps[0].ID != "restricted" {
+		t.Fatalf("judged one way only: %+v", gaps)
+	}
+}
