@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/gofrs/flock"
+	"k8s.io/utils/clock"
 
 	"github.com/ckslab/ckslab/engine/fsutil"
 )
@@ -69,17 +71,8 @@ func RunSupervisor(ctx context.Context, nodeDir string) error {
 	}
 	defer os.Remove(pidFile(nodeDir))
 
-	s := &supervisor{
-		nodeDir: nodeDir,
-		cfg:     cfg,
-		workers: map[string]*podWorker{},
-		state: supervisorState{
-			PID:        os.Getpid(),
-			StartedAt:  time.Now(),
-			Components: map[string]*componentStatus{},
-		},
-		dirty: make(chan struct{}, 1),
-	}
+	// The supervisor's stderr is <nodeDir>/.ckslab/supervisor.log (Up).
+	s := newSupervisor(nodeDir, cfg, clock.RealClock{}, os.Stderr)
 	s.probeTLS = s.loadProbeTLS()
 	// Components run in the node's mount namespace where one can be made,
 	// so their command lines read as on a kubeadm node.
@@ -95,12 +88,40 @@ func RunSupervisor(ctx context.Context, nodeDir string) error {
 	return s.run(ctx)
 }
 
+// newSupervisor returns a supervisor of the node in nodeDir that reads
+// time from clk and writes its log to log; RunSupervisor adds the probe
+// TLS config and the node's execution mode.
+func newSupervisor(nodeDir string, cfg *nodeConfig, clk clock.WithTicker, log io.Writer) *supervisor {
+	s := &supervisor{
+		nodeDir: nodeDir,
+		cfg:     cfg,
+		clock:   clk,
+		log:     log,
+		workers: map[string]*podWorker{},
+		state: supervisorState{
+			PID:        os.Getpid(),
+			StartedAt:  clk.Now(),
+			Components: map[string]*componentStatus{},
+		},
+		dirty: make(chan struct{}, 1),
+	}
+	s.runProcess = s.runOnce
+	return s
+}
+
 type supervisor struct {
-	nodeDir  string
-	cfg      *nodeConfig
-	probeTLS *tls.Config
-	node     *node
-	nsMode   execMode
+	nodeDir string
+	cfg     *nodeConfig
+	// clock drives back-offs, holds, probes and timestamps (fake in tests).
+	clock clock.WithTicker
+	// log receives the supervisor's own log lines (logf).
+	log io.Writer
+	// runProcess runs one process of a worker until it exits, its
+	// manifest changes or ctx ends (runOnce; tests replace it).
+	runProcess func(ctx context.Context, w *podWorker, spec *launchSpec) (exit string, changed bool)
+	probeTLS   *tls.Config
+	node       *node
+	nsMode     execMode
 
 	mu      sync.Mutex
 	workers map[string]*podWorker
@@ -165,7 +186,7 @@ func (s *supervisor) run(ctx context.Context) error {
 	s.mu.Lock()
 	s.started = true
 	s.mu.Unlock()
-	ticker := time.NewTicker(resyncEvery)
+	ticker := s.clock.NewTicker(resyncEvery)
 	defer ticker.Stop()
 	var debounceC <-chan time.Time
 loop:
@@ -182,13 +203,13 @@ loop:
 			}
 			// Editors write temp files and rename them over the original;
 			// wait for the burst to settle before reading.
-			debounceC = time.After(debounce)
+			debounceC = s.clock.After(debounce)
 		case <-watcher.Errors:
-			debounceC = time.After(debounce)
+			debounceC = s.clock.After(debounce)
 		case <-debounceC:
 			debounceC = nil
 			s.resync(workerCtx)
-		case <-ticker.C:
+		case <-ticker.C():
 			if _, err := os.Stat(configFile(s.nodeDir)); errors.Is(err, os.ErrNotExist) {
 				// The node dir was deleted under us: nobody can reach this
 				// cluster any more, so stop rather than leak processes.
@@ -254,7 +275,7 @@ func (s *supervisor) resync(ctx context.Context) {
 			w = &podWorker{name: name, cancel: cancel, done: make(chan struct{}), notify: make(chan struct{}, 1), restart: make(chan struct{}, 1), desired: data, hash: hash,
 				holdForAPI: !s.started && name == compKCM}
 			s.workers[name] = w
-			s.state.Components[name] = &componentStatus{Name: name, Phase: phaseStarting, ManifestHash: hash, Since: time.Now()}
+			s.state.Components[name] = &componentStatus{Name: name, Phase: phaseStarting, ManifestHash: hash, Since: s.clock.Now()}
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
@@ -325,7 +346,7 @@ func (s *supervisor) stateWriter(ctx context.Context, done chan<- struct{}) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(50 * time.Millisecond):
+			case <-s.clock.After(50 * time.Millisecond):
 			}
 		}
 	}
@@ -333,7 +354,7 @@ func (s *supervisor) stateWriter(ctx context.Context, done chan<- struct{}) {
 
 func (s *supervisor) writeState() {
 	s.mu.Lock()
-	s.state.UpdatedAt = time.Now()
+	s.state.UpdatedAt = s.clock.Now()
 	b, err := json.MarshalIndent(&s.state, "", "  ")
 	s.mu.Unlock()
 	if err == nil {
@@ -344,7 +365,7 @@ func (s *supervisor) writeState() {
 // logf writes the supervisor's own log (<nodeDir>/.ckslab/supervisor.log
 // via stderr): what a kubelet journal would show.
 func (s *supervisor) logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	fmt.Fprintf(s.log, "%s %s\n", s.clock.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 }
 
 // sortedNames returns map keys sorted, for stable output.

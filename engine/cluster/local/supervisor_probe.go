@@ -23,7 +23,7 @@ func (s *supervisor) probe(ctx context.Context, w *podWorker, spec *launchSpec) 
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(delay):
+		case <-s.clock.After(delay):
 		}
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		ok := check(cctx) == nil

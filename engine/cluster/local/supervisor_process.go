@@ -96,7 +96,7 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 	s.update(w, func(c *componentStatus) {
 		c.Phase, c.Running, c.Ready, c.PID = phaseRunning, true, false, cmd.Process.Pid
 		c.ManifestHash, c.Args, c.HostArgs = spec.hash, spec.argv, args
-		c.Since, c.LogTail = time.Now(), nil
+		c.Since, c.LogTail = s.clock.Now(), nil
 	})
 	probeCtx, stopProbe := context.WithCancel(ctx)
 	defer stopProbe()
@@ -104,12 +104,12 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 
 	stopProc := func() {
 		stopProbe()
-		t0 := time.Now()
+		t0 := s.clock.Now()
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-waitDone:
-			s.logf("%s: pid %d stopped after SIGTERM in %s", w.name, cmd.Process.Pid, time.Since(t0).Round(time.Millisecond))
-		case <-time.After(stopGrace):
+			s.logf("%s: pid %d stopped after SIGTERM in %s", w.name, cmd.Process.Pid, s.clock.Since(t0).Round(time.Millisecond))
+		case <-s.clock.After(stopGrace):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-waitDone
 			s.logf("%s: pid %d ignored SIGTERM for %s, killed", w.name, cmd.Process.Pid, stopGrace)

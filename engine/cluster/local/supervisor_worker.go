@@ -6,6 +6,31 @@ import (
 	"time"
 )
 
+const (
+	// initialBackoff is the first CrashLoopBackOff delay; each wait that
+	// ends without a manifest change doubles it, up to maxBackoff.
+	initialBackoff = time.Second
+	// freshRunAfter: a component that ran this long before dying starts a
+	// fresh back-off (the kubelet's is 10 min; local components are
+	// restarted by edits far more often than they crash).
+	freshRunAfter = 30 * time.Second
+)
+
+// crashBackoff is one worker's restart delay: initialBackoff, doubled
+// after every wait that runs out, at most maxBackoff; reset when the
+// manifest changes or the component ran freshRunAfter.
+type crashBackoff struct{ d time.Duration }
+
+func (b *crashBackoff) delay() time.Duration {
+	if b.d == 0 {
+		return initialBackoff
+	}
+	return b.d
+}
+
+func (b *crashBackoff) grow()  { b.d = min(b.delay()*2, maxBackoff) }
+func (b *crashBackoff) reset() { b.d = initialBackoff }
+
 // runWorker keeps one static pod running at its latest manifest, with
 // CrashLoopBackOff-style delays, until ctx ends or the manifest is removed.
 func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
@@ -20,18 +45,23 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 		s.mu.Unlock()
 		s.markDirty()
 	}()
-	backoff := time.Second
+	var backoff crashBackoff
+	// waitChangeOr waits d (forever when d is 0) or until the manifest
+	// changes, which starts the back-off over; false when ctx ended.
 	waitChangeOr := func(d time.Duration) bool {
 		var t <-chan time.Time
 		if d > 0 {
-			t = time.After(d)
+			timer := s.clock.NewTimer(d)
+			defer timer.Stop()
+			t = timer.C()
 		}
 		select {
 		case <-ctx.Done():
 			return false
 		case <-w.notify:
-			backoff = time.Second
+			backoff.reset()
 		case <-t:
+			backoff.grow()
 		}
 		return true
 	}
@@ -47,7 +77,7 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 			s.update(w, func(c *componentStatus) {
 				c.Phase, c.ManifestHash, c.Running, c.Ready, c.PID = phaseInvalidManifest, hash, false, false, 0
 				c.LastError = fmt.Sprintf("static pod manifest %s/%s.yaml: %v", manifestsPath, w.name, err)
-				c.Since = time.Now()
+				c.Since = s.clock.Now()
 			})
 			if !waitChangeOr(0) {
 				return
@@ -58,20 +88,19 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 			s.update(w, func(c *componentStatus) {
 				c.Phase, c.ManifestHash, c.Running, c.Ready, c.PID = phaseCreateError, hash, false, false, 0
 				c.Args, c.HostArgs = spec.argv, spec.hostArgs
-				c.LastError, c.Since = err.Error(), time.Now()
+				c.LastError, c.Since = err.Error(), s.clock.Now()
 			})
 			// The missing file may appear later, so retry like the kubelet.
-			if !waitChangeOr(backoff) {
+			if !waitChangeOr(backoff.delay()) {
 				return
 			}
-			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
 		if w.name == compKCM {
 			s.releaseDeadLeaderLease(ctx)
 		}
-		started := time.Now()
-		exit, changed := s.runOnce(ctx, w, spec)
+		started := s.clock.Now()
+		exit, changed := s.runProcess(ctx, w, spec)
 		if ctx.Err() != nil {
 			return
 		}
@@ -79,22 +108,21 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 			s.update(w, func(c *componentStatus) { c.Restarts++ })
 		}
 		if changed {
-			backoff = time.Second
+			backoff.reset()
 			continue
 		}
 		// A component that ran a while before dying starts a fresh backoff.
-		if time.Since(started) > 30*time.Second {
-			backoff = time.Second
+		if s.clock.Since(started) > freshRunAfter {
+			backoff.reset()
 		}
 		s.update(w, func(c *componentStatus) {
 			c.Restarts++
 			c.Phase, c.Running, c.Ready, c.PID = phaseCrashLoopBackOff, false, false, 0
-			c.LastError = fmt.Sprintf("%s: back-off %s restarting failed container %s", exit, backoff, w.name)
+			c.LastError = fmt.Sprintf("%s: back-off %s restarting failed container %s", exit, backoff.delay(), w.name)
 		})
-		if !waitChangeOr(backoff) {
+		if !waitChangeOr(backoff.delay()) {
 			return
 		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 }
 
@@ -107,8 +135,8 @@ func (s *supervisor) runWorker(ctx context.Context, w *podWorker) {
 // such ordering; this only changes when the process starts, never what it
 // runs. It returns false if ctx ended.
 func (s *supervisor) holdForAPI(ctx context.Context) bool {
-	deadline := time.Now().Add(kcmStartHold)
-	for time.Now().Before(deadline) {
+	deadline := s.clock.Now().Add(kcmStartHold)
+	for s.clock.Now().Before(deadline) {
 		s.mu.Lock()
 		api, present := s.state.Components[compAPI], s.workers[compAPI] != nil
 		ready := api != nil && api.Ready
@@ -119,7 +147,7 @@ func (s *supervisor) holdForAPI(ctx context.Context) bool {
 		select {
 		case <-ctx.Done():
 			return false
-		case <-time.After(20 * time.Millisecond):
+		case <-s.clock.After(20 * time.Millisecond):
 		}
 	}
 	return true
