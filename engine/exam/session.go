@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -16,7 +17,8 @@ import (
 // runner's current lab (starting it undoes any previous lab, as `ckslab
 // start` does); every later task is a lab of its own, seeded next to the
 // others by a copy of the runner whose lab state lives in TaskStateDir. So
-// every task is set up, checked and undone by the runner itself, with the
+// every task is set up, checked and undone by the runner itself (later
+// tasks with StartOnRunning: the cluster is not brought up again), with the
 // runner's options (AllowHostExec, add-ons, tracked backups) and its lab
 // state on disk, and a crashed exam leaves state that the next exam in the
 // same slots undoes first.
@@ -61,7 +63,11 @@ func (s *Session) Start(ctx context.Context, id string, out func(runner.Event)) 
 	s.tasks = append(s.tasks, t)
 	s.mu.Unlock()
 	rr.Out = out
-	lab, err := rr.Start(ctx, id)
+	start := rr.Start
+	if n > 0 {
+		start = rr.StartOnRunning
+	}
+	lab, err := start(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +103,10 @@ func (s *Session) Close(ctx context.Context) error {
 		}
 		if err := rr.Reset(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("undo exam task %d (%s): %w", i+1, st.Scenario, err))
+			continue
+		}
+		if i > 0 {
+			_ = os.RemoveAll(TaskStateDir(s.r.StateDir, i)) // only the emptied labs/ directory is left
 		}
 	}
 	return errors.Join(errs...)
