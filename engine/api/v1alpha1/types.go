@@ -149,10 +149,11 @@ const (
 	CapPSP              Capability = "psp"                // the removed PodSecurityPolicy API (v1.24 node image)
 	CapHostCommands     Capability = "host-commands"      // operations/checks run commands on the learner's host
 	CapMesh             Capability = "mesh"               // a service mesh data plane (Istio sidecars/ztunnel, Cilium) really encrypts pod traffic; no backend provides it yet
+	CapNodeServices     Capability = "node-services"      // the node is isolated and runs its own systemd: scenarios may add, start and judge its services and listeners (never the learner's host)
 )
 
 // AllCapabilities is every capability a scenario may name.
-var AllCapabilities = []Capability{CapAPI, CapControlPlaneNode, CapEtcd, CapWorkloads, CapNetpol, CapGVisor, CapAppArmor, CapFalco, CapGatekeeper, CapPSP, CapHostCommands, CapMesh}
+var AllCapabilities = []Capability{CapAPI, CapControlPlaneNode, CapEtcd, CapWorkloads, CapNetpol, CapGVisor, CapAppArmor, CapFalco, CapGatekeeper, CapPSP, CapHostCommands, CapMesh, CapNodeServices}
 
 // Operation is one step of setup, solution or cleanup. Exactly one field is set.
 type Operation struct {

@@ -69,6 +69,7 @@ func TestOnlyProviderIsTheOldKindOnlyTable(t *testing.T) {
 	kindOnly := map[v1alpha1.Capability]bool{
 		v1alpha1.CapWorkloads: true, v1alpha1.CapNetpol: true, v1alpha1.CapGVisor: true, v1alpha1.CapAppArmor: true,
 		v1alpha1.CapFalco: true, v1alpha1.CapGatekeeper: true, v1alpha1.CapPSP: true,
+		v1alpha1.CapNodeServices: true, // added with host-01 (a node's own systemd)
 	}
 	for _, c := range v1alpha1.AllCapabilities {
 		want := ""

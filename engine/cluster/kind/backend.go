@@ -74,7 +74,7 @@ func CapabilitiesForNetwork(variant, cni, netpol string, f HostFacts) cluster.Ca
 
 func capabilitiesFor(variant string, f HostFacts) cluster.Capabilities {
 	caps := cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd,
-		v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapGatekeeper)
+		v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapGatekeeper, v1alpha1.CapNodeServices)
 	if f.AppArmor {
 		caps[v1alpha1.CapAppArmor] = true
 	}
@@ -260,7 +260,7 @@ func Facts() cluster.Facts {
 		NodeIsolated: true,
 		Provides: cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd,
 			v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapGatekeeper,
-			v1alpha1.CapAppArmor, v1alpha1.CapFalco, v1alpha1.CapPSP),
+			v1alpha1.CapAppArmor, v1alpha1.CapFalco, v1alpha1.CapPSP, v1alpha1.CapNodeServices),
 		Needs: map[cluster.Capability]string{
 			v1alpha1.CapAppArmor: "AppArmor enabled in the host kernel (" + appArmorEnabledPath + " reads Y)",
 			v1alpha1.CapFalco:    "a host kernel with BTF (" + btfPath + ")",

@@ -192,7 +192,7 @@ func TestCapabilities(t *testing.T) {
 			return nil, fs.ErrNotExist
 		}
 	}
-	base := "api,control-plane-node,etcd,gatekeeper,gvisor,netpol,workloads"
+	base := "api,control-plane-node,etcd,gatekeeper,gvisor,netpol,node-services,workloads"
 	tests := []struct {
 		name     string
 		read     func(string) ([]byte, error)
@@ -201,7 +201,7 @@ func TestCapabilities(t *testing.T) {
 	}{
 		{"no engine", facts(true, true), false, ""},
 		{"plain host", facts(false, false), true, base},
-		{"apparmor+btf", facts(true, true), true, "api,apparmor,control-plane-node,etcd,falco,gatekeeper,gvisor,netpol,workloads"},
+		{"apparmor+btf", facts(true, true), true, "api,apparmor,control-plane-node,etcd,falco,gatekeeper,gvisor,netpol,node-services,workloads"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
