@@ -10,7 +10,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 
 	"github.com/ckslab/ckslab/engine/checks/imageref"
-	"github.com/ckslab/ckslab/engine/ops/manifest"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 // functions are ckslab's CEL helpers for judging outcomes rather than
@@ -65,7 +65,7 @@ func functions() []cel.EnvOption {
 				if err != nil || !ok {
 					return types.NewErr("manifestFlag(pod, name): want a pod manifest and a flag name")
 				}
-				v, present, err := manifest.Flag(pod, name)
+				v, present, err := staticpod.PodFlag(pod, name)
 				if err != nil {
 					return types.NewErr("manifestFlag: %v", err)
 				}
@@ -74,8 +74,8 @@ func functions() []cel.EnvOption {
 				}
 				return types.OptionalOf(types.String(v))
 			}))),
-		mountFn("mountedHostPath", cel.StringType, func(m manifest.Mount) ref.Val { return types.String(m.HostPath) }),
-		mountFn("mountReadOnly", cel.BoolType, func(m manifest.Mount) ref.Val { return types.Bool(m.Found && m.ReadOnly) }),
+		mountFn("mountedHostPath", cel.StringType, func(m staticpod.Mount) ref.Val { return types.String(m.HostPath) }),
+		mountFn("mountReadOnly", cel.BoolType, func(m staticpod.Mount) ref.Val { return types.Bool(m.Found && m.ReadOnly) }),
 		cel.Function("auditCreated", cel.Overload("auditCreated_dyn", []*cel.Type{cel.DynType}, cel.BoolType,
 			cel.UnaryBinding(func(v ref.Val) ref.Val {
 				ev, err := nativeMap(v)
@@ -87,7 +87,7 @@ func functions() []cel.EnvOption {
 	}
 }
 
-func mountFn(name string, out *cel.Type, f func(manifest.Mount) ref.Val) cel.EnvOption {
+func mountFn(name string, out *cel.Type, f func(staticpod.Mount) ref.Val) cel.EnvOption {
 	return cel.Function(name, cel.Overload(name+"_dyn_string", []*cel.Type{cel.DynType, cel.StringType}, out,
 		cel.BinaryBinding(func(a, b ref.Val) ref.Val {
 			pod, err := nativeMap(a)
@@ -95,7 +95,7 @@ func mountFn(name string, out *cel.Type, f func(manifest.Mount) ref.Val) cel.Env
 			if err != nil || !ok {
 				return types.NewErr("%s(pod, path): want a pod manifest and a container path", name)
 			}
-			m, err := manifest.MountFor(pod, p)
+			m, err := staticpod.MountFor(pod, p)
 			if err != nil {
 				return types.NewErr("%s: %v", name, err)
 			}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/celx"
-	"github.com/ckslab/ckslab/engine/ops"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 type auditLog struct {
@@ -40,7 +40,7 @@ func (a *auditLog) run(ctx context.Context, env *Env) outcome {
 	}
 	path := a.spec.Path
 	if path == "" {
-		mp := ops.ManifestsDir + "/kube-apiserver.yaml"
+		mp := staticpod.ManifestsDir + "/kube-apiserver.yaml"
 		data, err := node.ReadFile(ctx, mp)
 		if err != nil {
 			return errored("read %s on %s: %v", mp, node.Name(), err)
@@ -49,7 +49,7 @@ func (a *auditLog) run(ctx context.Context, env *Env) outcome {
 		if err != nil {
 			return settledFail(fmt.Sprintf("%s: %v", mp, err))
 		}
-		v, ok := ops.FlagValue(cmd, "audit-log-path")
+		v, ok := staticpod.FlagValue(cmd, "audit-log-path")
 		if !ok || v == "" {
 			return settledFail("kube-apiserver has no --audit-log-path, so nothing is audited to a file", "found: --audit-log-path is not set", "expected: an audit log file")
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/kube"
-	"github.com/ckslab/ckslab/engine/ops"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 func applyFixture(t *testing.T, env *checks.Env, y string) {
@@ -367,7 +367,7 @@ func TestEffectiveFlagOnTheLab(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := pod["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
-		cmd := ops.RemoveFlag(toStrings(c["command"]), "profiling")
+		cmd := staticpod.RemoveFlag(toStrings(c["command"]), "profiling")
 		cmd = append(append([]string{cmd[0], "--profiling=" + first}, cmd[1:]...), "--profiling="+last)
 		l := make([]any, len(cmd))
 		for i, a := range cmd {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/cluster"
-	"github.com/ckslab/ckslab/engine/ops/cmdflags"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 // endpointProbe judges the effect of a component's flags by asking the
@@ -82,7 +82,7 @@ func (p endpointProbe) run(ctx context.Context, env *Env) outcome {
 		if !st.Running {
 			return failed(fmt.Sprintf("%s is not running, so its endpoint cannot be judged (check its logs)", p.spec.Component))
 		}
-		flags := cmdflags.ParseCommand(st.Args)
+		flags := staticpod.ParseCommand(st.Args)
 		port, ok := flags.Value("secure-port")
 		if !ok {
 			port = defaultSecurePort(p.spec.Component)

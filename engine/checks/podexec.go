@@ -16,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
-	"github.com/ckslab/ckslab/engine/ops"
+	"github.com/ckslab/ckslab/engine/kube"
 )
 
 // execResult is what a command run in a container did.
@@ -281,7 +281,7 @@ func kubectlExec(ctx context.Context, env *Env, pod *corev1.Pod, container strin
 	}
 	args := append([]string{"exec", "-n", pod.Namespace, pod.Name, "-c", container, "--"}, argv...)
 	cmd := osexec.CommandContext(ctx, bin, args...)
-	cmd.Env = ops.LabEnviron(env.Kube.Kubeconfig)
+	cmd.Env = kube.LabEnviron(env.Kube.Kubeconfig)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

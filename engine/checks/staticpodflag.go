@@ -10,8 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
-	"github.com/ckslab/ckslab/engine/ops"
-	"github.com/ckslab/ckslab/engine/ops/cmdflags"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 type staticPodFlag struct {
@@ -60,7 +59,7 @@ func ManifestCommand(data []byte) ([]string, error) {
 // occurrence of a scalar, a bare bool flag is true, list flags append);
 // when it does not, it says what was found.
 func (f *staticPodFlag) judge(cmd []string) (bool, string) {
-	p := cmdflags.ParseCommand(cmd)
+	p := staticpod.ParseCommand(cmd)
 	name := strings.TrimPrefix(f.flag, "--")
 	val, present := p.Value(name)
 	shown := f.flag + " is not set"
@@ -87,7 +86,7 @@ func (f *staticPodFlag) judge(cmd []string) (bool, string) {
 		items[strings.TrimSpace(it)] = true
 	}
 	valueOK := f.spec.Value == "" || val == f.spec.Value
-	if p.Program.Kind(name) == cmdflags.Bool && f.spec.Value != "" {
+	if p.Program.Kind(name) == staticpod.Bool && f.spec.Value != "" {
 		want, werr := strconv.ParseBool(f.spec.Value)
 		got, gerr := strconv.ParseBool(val)
 		valueOK = werr == nil && gerr == nil && want == got
@@ -130,7 +129,7 @@ func (f *staticPodFlag) run(ctx context.Context, env *Env) outcome {
 	if o != nil {
 		return *o
 	}
-	path := ops.ManifestsDir + "/" + f.spec.Component + ".yaml"
+	path := staticpod.ManifestsDir + "/" + f.spec.Component + ".yaml"
 	data, err := node.ReadFile(ctx, path)
 	if err != nil {
 		return errored("read %s on %s: %v", path, node.Name(), err)

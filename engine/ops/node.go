@@ -12,15 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/cluster"
-	"github.com/ckslab/ckslab/engine/ops/cmdflags"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
-
-// ManifestsDir is where static pod manifests live on a control-plane node.
-const ManifestsDir = "/etc/kubernetes/manifests"
 
 // HealthyTimeout bounds waits for a control-plane component to come back.
 const HealthyTimeout = 3 * time.Minute
@@ -144,7 +139,7 @@ func backupControlPlane(ctx context.Context, env *Env) error {
 		return err
 	}
 	for _, c := range controlPlaneManifests {
-		path := ManifestsDir + "/" + c + ".yaml"
+		path := staticpod.ManifestsDir + "/" + c + ".yaml"
 		if _, err := n.Stat(ctx, path); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -181,12 +176,12 @@ func backup(ctx context.Context, env *Env, n cluster.Node, path string) error {
 }
 
 func editManifest(ctx context.Context, env *Env, n cluster.Node, em *v1alpha1.EditManifest) error {
-	path := ManifestsDir + "/" + em.Component + ".yaml"
+	path := staticpod.ManifestsDir + "/" + em.Component + ".yaml"
 	data, err := n.ReadFile(ctx, path)
 	if err != nil {
 		return fmt.Errorf("edit %s: %w", path, err)
 	}
-	out, err := EditManifestData(data, em)
+	out, err := staticpod.EditManifest(data, em)
 	if err != nil {
 		return fmt.Errorf("edit %s: %w", path, err)
 	}
@@ -204,140 +199,6 @@ func editManifest(ctx context.Context, env *Env, n cluster.Node, em *v1alpha1.Ed
 		return nil
 	}
 	return waitHealthy(ctx, env, em.Component)
-}
-
-// EditManifestData applies flag and volume edits to a static pod manifest.
-func EditManifestData(data []byte, em *v1alpha1.EditManifest) ([]byte, error) {
-	var pod map[string]any
-	if err := yaml.Unmarshal(data, &pod); err != nil {
-		return nil, fmt.Errorf("parse manifest: %w", err)
-	}
-	spec, _ := pod["spec"].(map[string]any)
-	if spec == nil {
-		return nil, errors.New("manifest has no spec")
-	}
-	containers, _ := spec["containers"].([]any)
-	if len(containers) == 0 {
-		return nil, errors.New("manifest has no containers")
-	}
-	c0, _ := containers[0].(map[string]any)
-	if c0 == nil {
-		return nil, errors.New("manifest's first container is not a mapping")
-	}
-	cmd := toStrings(c0["command"])
-	// Flags in args come after the command's, so they win: an edited flag
-	// is taken out of args too, else the edit would not take effect.
-	args, hasArgs := c0["args"]
-	argv := toStrings(args)
-	bin := ""
-	if len(cmd) > 0 {
-		bin = cmd[0]
-	}
-	dropFromArgs := func(f string) {
-		if len(argv) > 0 {
-			argv = RemoveFlag(append([]string{bin}, argv...), f)[1:]
-		}
-	}
-	for _, f := range em.RemoveFlags {
-		cmd = RemoveFlag(cmd, f)
-		dropFromArgs(f)
-	}
-	keys := make([]string, 0, len(em.SetFlags))
-	for k := range em.SetFlags {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	for _, k := range keys {
-		cmd = SetFlag(cmd, k, em.SetFlags[k])
-		dropFromArgs(k)
-	}
-	c0["command"] = toAny(cmd)
-	if hasArgs {
-		c0["args"] = toAny(argv)
-	}
-	for _, v := range em.AddHostPathVolumes {
-		vols, _ := spec["volumes"].([]any)
-		vols = upsertNamed(vols, v.Name, map[string]any{"name": v.Name, "hostPath": hostPath(v)})
-		spec["volumes"] = vols
-		mounts, _ := c0["volumeMounts"].([]any)
-		m := map[string]any{"name": v.Name, "mountPath": v.Path}
-		if v.ReadOnly {
-			m["readOnly"] = true
-		}
-		c0["volumeMounts"] = upsertNamed(mounts, v.Name, m)
-	}
-	containers[0] = c0
-	spec["containers"] = containers
-	pod["spec"] = spec
-	out, err := yaml.Marshal(pod)
-	if err != nil {
-		return nil, fmt.Errorf("write manifest: %w", err)
-	}
-	return out, nil
-}
-
-func hostPath(v v1alpha1.HostPathVolume) map[string]any {
-	h := map[string]any{"path": v.Path}
-	if v.Type != "" {
-		h["type"] = v.Type
-	}
-	return h
-}
-
-func upsertNamed(list []any, name string, item map[string]any) []any {
-	for i, e := range list {
-		if m, ok := e.(map[string]any); ok && m["name"] == name {
-			list[i] = item
-			return list
-		}
-	}
-	return append(list, item)
-}
-
-// FlagValue returns the effective value of --flag in a command line, as
-// the binary named by cmd[0] reads it (cmdflags): the last occurrence of a
-// scalar, "true" for a bare bool flag, the appended items of a list flag.
-func FlagValue(cmd []string, flag string) (string, bool) {
-	return cmdflags.ParseCommand(cmd).Value(flag)
-}
-
-// FlagList returns the effective items of a list flag (a scalar split on
-// commas).
-func FlagList(cmd []string, flag string) []string {
-	return cmdflags.ParseCommand(cmd).List(flag)
-}
-
-// SetFlag makes value the effective value of --flag: the first occurrence
-// becomes --flag=value and every other occurrence (with the argument it
-// uses) is dropped; appended when absent.
-func SetFlag(cmd []string, flag, value string) []string { return cmdflags.Set(cmd, flag, value) }
-
-// RemoveFlag removes every occurrence of --flag (with the argument it uses).
-func RemoveFlag(cmd []string, flag string) []string { return cmdflags.Remove(cmd, flag) }
-
-func toStrings(v any) []string {
-	l, _ := v.([]any)
-	out := make([]string, 0, len(l))
-	for _, e := range l {
-		out = append(out, fmt.Sprint(e))
-	}
-	return out
-}
-
-func toAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, e := range s {
-		out[i] = e
-	}
-	return out
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // RestoreFiles puts backed-up node files back in reverse order and reports
@@ -368,8 +229,8 @@ func RestoreFiles(ctx context.Context, c *cluster.Cluster, files []FileBackup) (
 				errs = append(errs, fmt.Errorf("restore %s on %s: %w", f.Path, f.Node, err))
 			}
 		}
-		if strings.HasPrefix(f.Path, ManifestsDir+"/") && strings.HasSuffix(f.Path, ".yaml") {
-			manifests = append(manifests, strings.TrimSuffix(strings.TrimPrefix(f.Path, ManifestsDir+"/"), ".yaml"))
+		if strings.HasPrefix(f.Path, staticpod.ManifestsDir+"/") && strings.HasSuffix(f.Path, ".yaml") {
+			manifests = append(manifests, strings.TrimSuffix(strings.TrimPrefix(f.Path, staticpod.ManifestsDir+"/"), ".yaml"))
 		}
 	}
 	return manifests, errors.Join(errs...)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -291,7 +290,7 @@ func kubectl(ctx context.Context, env *Env, line string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = LabEnviron(env.Kube.Kubeconfig)
+	cmd.Env = kube.LabEnviron(env.Kube.Kubeconfig)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -310,18 +309,6 @@ func kubectl(ctx context.Context, env *Env, line string) error {
 		}
 	}
 	return nil
-}
-
-// LabEnviron is the process environment with KUBECONFIG pointing at the lab
-// kubeconfig only.
-func LabEnviron(kubeconfig string) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KUBECONFIG=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, "KUBECONFIG="+kubeconfig)
 }
 
 func wait(ctx context.Context, env *Env, w *v1alpha1.WaitOp) error {

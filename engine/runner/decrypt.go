@@ -15,9 +15,10 @@ import (
 	"github.com/ckslab/ckslab/engine/cluster"
 	"github.com/ckslab/ckslab/engine/kube"
 	"github.com/ckslab/ckslab/engine/ops"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
-const apiserverManifest = ops.ManifestsDir + "/kube-apiserver.yaml"
+const apiserverManifest = staticpod.ManifestsDir + "/kube-apiserver.yaml"
 
 // decryptDir holds the decrypting config reset points the API server at.
 const decryptDir = "/etc/kubernetes/ckslab-decrypt"
@@ -49,7 +50,7 @@ func (r *Runner) decryptBeforeRestore(ctx context.Context, cl *cluster.Cluster, 
 	if err != nil {
 		return nil
 	}
-	encPath, on := ops.FlagValue(curCmd, "encryption-provider-config")
+	encPath, on := staticpod.FlagValue(curCmd, "encryption-provider-config")
 	if !on || encPath == "" {
 		return nil
 	}
@@ -62,7 +63,7 @@ func (r *Runner) decryptBeforeRestore(ctx context.Context, cl *cluster.Cluster, 
 	}
 	if orig != nil {
 		if origCmd, err := checks.ManifestCommand(orig.Content); err == nil {
-			if p, ok := ops.FlagValue(origCmd, "encryption-provider-config"); ok && p == encPath && !fileTracked(files, encPath) {
+			if p, ok := staticpod.FlagValue(origCmd, "encryption-provider-config"); ok && p == encPath && !fileTracked(files, encPath) {
 				return nil
 			}
 		}
@@ -87,7 +88,7 @@ func (r *Runner) decryptBeforeRestore(ctx context.Context, cl *cluster.Cluster, 
 		_ = n.Remove(context.WithoutCancel(ctx), tmp)
 		_ = n.Remove(context.WithoutCancel(ctx), decryptDir)
 	}()
-	edited, err := ops.EditManifestData(cur, &v1alpha1.EditManifest{
+	edited, err := staticpod.EditManifest(cur, &v1alpha1.EditManifest{
 		SetFlags:           map[string]string{"encryption-provider-config": tmp},
 		AddHostPathVolumes: []v1alpha1.HostPathVolume{{Name: "ckslab-decrypt", Path: decryptDir, Type: "DirectoryOrCreate", ReadOnly: true}},
 	})

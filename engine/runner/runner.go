@@ -17,6 +17,7 @@ import (
 	"github.com/ckslab/ckslab/engine/kube"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/ops"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 // EventKind says what an Event reports.
@@ -349,7 +350,7 @@ func SolutionText(s *load.Scenario) string {
 			fmt.Fprintf(&b, "%d. Apply:\n\n%s\n", i+1, indent(op.Apply.Manifest))
 		case op.Node != nil && op.Node.EditManifest != nil:
 			em := op.Node.EditManifest
-			fmt.Fprintf(&b, "%d. Edit %s/%s.yaml on the control-plane node:\n", i+1, ops.ManifestsDir, em.Component)
+			fmt.Fprintf(&b, "%d. Edit %s/%s.yaml on the control-plane node:\n", i+1, staticpod.ManifestsDir, em.Component)
 			for k, v := range em.SetFlags {
 				fmt.Fprintf(&b, "   - set --%s=%s\n", k, v)
 			}

@@ -14,7 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/ckslab/ckslab/engine/ops/cmdflags"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 // launchSpec is a parsed static pod turned into a host process: what a
@@ -278,5 +278,5 @@ func (s *launchSpec) prepareVolumes() error {
 // checks use (cmdflags), so a repeated --secure-port is probed where the
 // process really listens.
 func flagValue(argv []string, name string) (string, bool) {
-	return cmdflags.ParseCommand(argv).Value(name)
+	return staticpod.ParseCommand(argv).Value(name)
 }

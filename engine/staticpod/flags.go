@@ -1,23 +1,4 @@
-// Package cmdflags reads a control-plane component's command line the way
-// the component itself does, so checks judge the value it really runs with.
-//
-// kube-apiserver, kube-controller-manager and kube-scheduler parse with
-// spf13/pflag (through cobra, with Kubernetes' word-separator
-// normalisation: "_" in a name is "-"): a scalar flag given twice keeps
-// the LAST value; a StringSlice flag splits each occurrence as CSV and
-// APPENDS them (the first occurrence replaces the default); a StringArray
-// flag appends each occurrence whole; a map flag (--feature-gates,
-// --runtime-config) merges key=value pairs, later keys winning. A bool flag
-// alone (--profiling) means true, and only the "=" form gives it a value:
-// "--profiling false" leaves "false" as a positional argument, which the
-// component rejects. A non-bool flag without "=" takes the next argument
-// whatever it looks like ("--audit-log-path --v=2" sets the path to
-// "--v=2").
-//
-// etcd parses with Go's flag package: one or two dashes, last value wins
-// for every flag, bool flags as above, and parsing stops at the first
-// non-flag argument.
-package cmdflags
+package staticpod
 
 import (
 	"encoding/csv"
@@ -447,10 +428,10 @@ func mergeMap(occ []Occurrence) ([]string, map[string]string, error) {
 	return keys, vals, nil
 }
 
-// Set returns argv with every occurrence of flag replaced by one
+// SetFlag returns argv with every occurrence of flag replaced by one
 // "--flag=value" where the first occurrence stood (appended when absent),
 // so the effective value is exactly value.
-func Set(argv []string, flag, value string) []string {
+func SetFlag(argv []string, flag, value string) []string {
 	p := ParseCommand(argv)
 	name := p.Program.normalize(flag)
 	occ := p.occ[name]
@@ -471,8 +452,8 @@ func Set(argv []string, flag, value string) []string {
 	return out
 }
 
-// Remove returns argv without any occurrence of flag (and the values they use).
-func Remove(argv []string, flag string) []string {
+// RemoveFlag returns argv without any occurrence of flag (and the values they use).
+func RemoveFlag(argv []string, flag string) []string {
 	p := ParseCommand(argv)
 	drop := spans(p.occ[p.Program.normalize(flag)])
 	out := make([]string, 0, len(argv))
@@ -492,4 +473,17 @@ func spans(occ []Occurrence) map[int]bool {
 		}
 	}
 	return drop
+}
+
+// FlagValue returns the effective value of --flag in a command line, as
+// the binary named by cmd[0] reads it: the last occurrence of a scalar,
+// "true" for a bare bool flag, the appended items of a list flag.
+func FlagValue(cmd []string, flag string) (string, bool) {
+	return ParseCommand(cmd).Value(flag)
+}
+
+// FlagList returns the effective items of a list flag (a scalar split on
+// commas).
+func FlagList(cmd []string, flag string) []string {
+	return ParseCommand(cmd).List(flag)
 }

@@ -1,16 +1,9 @@
-// Package manifest reads a static pod manifest (decoded YAML, as CEL sees
-// it) the way the kubelet and the component do: the effective value of a
-// flag of the first container, and which volume serves a container path.
-// Equivalent spellings (a file mount, its directory, a parent directory; a
-// flag repeated) get the same answer.
-package manifest
+package staticpod
 
 import (
 	"fmt"
 	"path"
 	"strings"
-
-	"github.com/ckslab/ckslab/engine/ops/cmdflags"
 )
 
 func container0(pod map[string]any) (map[string]any, error) {
@@ -35,8 +28,8 @@ func strs(v any) []string {
 	return out
 }
 
-// Command is the first container's command followed by its args.
-func Command(pod map[string]any) ([]string, error) {
+// PodCommand is the first container's command followed by its args.
+func PodCommand(pod map[string]any) ([]string, error) {
 	c, err := container0(pod)
 	if err != nil {
 		return nil, err
@@ -44,13 +37,13 @@ func Command(pod map[string]any) ([]string, error) {
 	return append(strs(c["command"]), strs(c["args"])...), nil
 }
 
-// Flag is the effective value of a flag of the first container (cmdflags).
-func Flag(pod map[string]any, name string) (string, bool, error) {
-	cmd, err := Command(pod)
+// PodFlag is the effective value of a flag of the first container.
+func PodFlag(pod map[string]any, name string) (string, bool, error) {
+	cmd, err := PodCommand(pod)
 	if err != nil {
 		return "", false, err
 	}
-	v, ok := cmdflags.ParseCommand(cmd).Value(name)
+	v, ok := ParseCommand(cmd).Value(name)
 	return v, ok, nil
 }
 

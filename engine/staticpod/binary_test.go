@@ -1,4 +1,4 @@
-package cmdflags_test
+package staticpod_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ckslab/ckslab/engine/ops/cmdflags"
 	"github.com/ckslab/ckslab/engine/runner/labtest"
+	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 // TestModelAgreesWithTheBinaries runs the real kube-apiserver and etcd
@@ -45,7 +45,7 @@ func TestModelAgreesWithTheBinaries(t *testing.T) {
 		{api, "--v=2", "--audit-log-path"},
 		{etcd, "--client-cert-auth", "false", "--data-dir=/nonexistent"},
 	} {
-		p := cmdflags.Parse(argv, cmdflags.For(argv[0]))
+		p := staticpod.Parse(argv, staticpod.For(argv[0]))
 		if len(p.Errors) == 0 {
 			t.Fatalf("%q: the model sees no error", argv)
 		}
@@ -71,7 +71,7 @@ func TestModelAgreesWithTheBinaries(t *testing.T) {
 		"--authorization-mode=BogusMode", "--authorization-mode=Node,RBAC",
 		"--enable-admission-plugins=BogusPlugin", "--enable-admission-plugins=NodeRestriction",
 		"--service-account-issuer=https://x", "--service-account-key-file=" + key, "--service-account-signing-key-file=" + key}
-	p := cmdflags.Parse(argv, cmdflags.KubeAPIServer())
+	p := staticpod.Parse(argv, staticpod.KubeAPIServer())
 	if got := p.List("authorization-mode"); strings.Join(got, ",") != "BogusMode,Node,RBAC" {
 		t.Fatalf("model: authorization-mode %q", got)
 	}

@@ -1,4 +1,4 @@
-package cmdflags
+package staticpod
 
 import (
 	"reflect"
@@ -82,20 +82,20 @@ func TestSetRemove(t *testing.T) {
 		got  []string
 		want []string
 	}{
-		{"set replaces the first and drops the others", Set(cmd, "profiling", "false"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--anonymous-auth", "--audit-log-path", "/a"}},
-		{"set the space form", Set(cmd, "secure-port", "7443"), []string{"kube-apiserver", "--profiling=false", "--secure-port=7443", "--anonymous-auth", "--profiling=true", "--audit-log-path", "/a"}},
-		{"set a bare bool", Set(cmd, "anonymous-auth", "false"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--anonymous-auth=false", "--profiling=true", "--audit-log-path", "/a"}},
-		{"set appends", Set(cmd, "v", "2"), append(append([]string(nil), cmd...), "--v=2")},
-		{"remove every occurrence", Remove(cmd, "profiling"), []string{"kube-apiserver", "--secure-port", "6443", "--anonymous-auth", "--audit-log-path", "/a"}},
-		{"remove a bare bool keeps the next flag", Remove(cmd, "anonymous-auth"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--profiling=true", "--audit-log-path", "/a"}},
-		{"remove with its value", Remove(cmd, "audit-log-path"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--anonymous-auth", "--profiling=true"}},
+		{"set replaces the first and drops the others", SetFlag(cmd, "profiling", "false"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--anonymous-auth", "--audit-log-path", "/a"}},
+		{"set the space form", SetFlag(cmd, "secure-port", "7443"), []string{"kube-apiserver", "--profiling=false", "--secure-port=7443", "--anonymous-auth", "--profiling=true", "--audit-log-path", "/a"}},
+		{"set a bare bool", SetFlag(cmd, "anonymous-auth", "false"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--anonymous-auth=false", "--profiling=true", "--audit-log-path", "/a"}},
+		{"set appends", SetFlag(cmd, "v", "2"), append(append([]string(nil), cmd...), "--v=2")},
+		{"remove every occurrence", RemoveFlag(cmd, "profiling"), []string{"kube-apiserver", "--secure-port", "6443", "--anonymous-auth", "--audit-log-path", "/a"}},
+		{"remove a bare bool keeps the next flag", RemoveFlag(cmd, "anonymous-auth"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--profiling=true", "--audit-log-path", "/a"}},
+		{"remove with its value", RemoveFlag(cmd, "audit-log-path"), []string{"kube-apiserver", "--profiling=false", "--secure-port", "6443", "--anonymous-auth", "--profiling=true"}},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.name, tt.got, tt.want)
 		}
 	}
-	if v, _ := ParseCommand(Set(cmd, "profiling", "false")).Value("profiling"); v != "false" {
+	if v, _ := ParseCommand(SetFlag(cmd, "profiling", "false")).Value("profiling"); v != "false" {
 		t.Fatalf("after Set, profiling = %q", v)
 	}
 }

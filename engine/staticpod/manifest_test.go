@@ -1,4 +1,4 @@
-package manifest
+package staticpod
 
 import (
 	"testing"
@@ -69,10 +69,10 @@ spec:
 
 func TestFlag(t *testing.T) {
 	p := pod(t, `spec: {containers: [{name: a, command: [kube-apiserver, --profiling=true], args: [--profiling=false]}]}`)
-	if v, ok, err := Flag(p, "profiling"); err != nil || !ok || v != "false" {
+	if v, ok, err := PodFlag(p, "profiling"); err != nil || !ok || v != "false" {
 		t.Fatalf("Flag = %q %v %v", v, ok, err)
 	}
-	if _, _, err := Flag(pod(t, `spec: {}`), "x"); err == nil {
+	if _, _, err := PodFlag(pod(t, `spec: {}`), "x"); err == nil {
 		t.Fatal("no containers must be an error")
 	}
 }
