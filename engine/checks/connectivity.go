@@ -53,6 +53,9 @@ func (c connectivity) run(ctx context.Context, env *Env) outcome {
 			if res.code == 127 {
 				return errored("pod %s has no %s to probe with", from, c.tool())
 			}
+			if res.code >= 128 && res.code != 143 && res.code != 124 {
+				return errored("the probe in pod %s crashed (exit %d): %s", from, res.code, truncate(strings.TrimSpace(res.stderr), 160))
+			}
 			got := "blocked"
 			if res.code == 0 {
 				got = "allowed"
@@ -140,13 +143,20 @@ func (c connectivity) script(t probeTarget) string {
 		return fmt.Sprintf("if command -v nslookup >/dev/null 2>&1; then timeout %d nslookup %s; elif command -v getent >/dev/null 2>&1; then timeout %d getent hosts %s; else exit 127; fi", ProbeTimeout+2, h, ProbeTimeout+2, h)
 	case c.protocol() == "UDP":
 		// No handshake: allowed means the target answered the datagram.
-		return fmt.Sprintf("command -v nc >/dev/null 2>&1 || exit 127; r=$(echo ckslab | nc -u -w %d %s %s 2>/dev/null); [ -n \"$r\" ] && echo \"$r\" | head -c 200", ProbeTimeout, h, p)
+		return fmt.Sprintf("%s || exit 127; r=$(echo ckslab | nc -u -w %d %s %s 2>/dev/null); [ -n \"$r\" ] && echo \"$r\" | head -c 200", ncHas("-u"), ProbeTimeout, h, p)
 	}
-	// nc tests the TCP handshake only; bash's /dev/tcp (Debian-based images
-	// such as nginx) and wget are the fallbacks.
-	return fmt.Sprintf("if command -v nc >/dev/null 2>&1; then nc -z -w %[1]d %[2]s %[3]s; "+
+	// nc -z tests the TCP handshake only; bash's /dev/tcp (Debian-based
+	// images such as nginx) and wget are the fallbacks. A netcat without
+	// -z (Debian's busybox 1.35) is not used: it exits 0 whether or not
+	// anything answered.
+	return fmt.Sprintf("if %[4]s; then nc -z -w %[1]d %[2]s %[3]s; "+
 		"elif command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then timeout %[1]d bash -c 'exec 3<>/dev/tcp/'%[2]s/%[3]s; "+
-		"elif command -v wget >/dev/null 2>&1; then wget -q -T %[1]d -O /dev/null http://%[2]s:%[3]s/; r=$?; [ $r -eq 8 ] && exit 0; exit $r; else exit 127; fi", ProbeTimeout, h, p)
+		"elif command -v wget >/dev/null 2>&1; then wget -q -T %[1]d -O /dev/null http://%[2]s:%[3]s/; r=$?; [ $r -eq 8 ] && exit 0; exit $r; else exit 127; fi", ProbeTimeout, h, p, ncHas("-z"))
+}
+
+// ncHas is a shell test: nc exists and its usage lists option opt.
+func ncHas(opt string) string {
+	return fmt.Sprintf("{ command -v nc >/dev/null 2>&1 && nc -h 2>&1 | grep -q -e '%s'; }", opt)
 }
 
 // shellQuote quotes s for sh.
