@@ -15,7 +15,7 @@
 # by default the pinned kindest/node image (pulled) and Calico. Without what it needs it prints one
 # SKIP line naming the missing host feature and exits 0.
 #
-# Knobs: CKSLAB_E2E_SCENARIOS="id ..." (default: every scenario the cluster
+# Knobs: CKSLAB_E2E_CLUSTER (default ckslab-e2e), CKSLAB_E2E_SCENARIOS="id ..." (default: every scenario the cluster
 # supports), CKSLAB_E2E_EXCLUDE="id:reason;...", CKSLAB_E2E_SKIP_INTERRUPT=1, CKSLAB_E2E_UPS=N (extra up/down
 # rounds for the time-to-ready median).
 set -euo pipefail
@@ -41,7 +41,7 @@ WORK="$(mktemp -d)"
 bin="$WORK/ckslab"
 go build -o "$bin" ./cmd/ckslab
 export CKSLAB_STATE_DIR="$WORK/state" NO_COLOR=1
-CLUSTER="ckslab-e2e"
+CLUSTER="${CKSLAB_E2E_CLUSTER:-ckslab-e2e}"
 ck() { "$bin" --backend kind --cluster "$CLUSTER" "$@"; }
 
 # What exists before, to prove nothing is left after.
