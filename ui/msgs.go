@@ -15,7 +15,12 @@ type (
 	// openScenarioMsg: the catalog asks to start a scenario.
 	openScenarioMsg struct{ id string }
 	// provisionedMsg: every requested lab is seeded.
-	provisionedMsg struct{ labs []Lab }
+	// In an exam, skipped are the tasks whose start failed (id -> error):
+	// the exam runs without them.
+	provisionedMsg struct {
+		labs    []Lab
+		skipped []skippedTask
+	}
 	// backMsg: leave the current page (to the catalog, or quit when there is none).
 	backMsg struct{ status string }
 	// examEndedMsg: the exam is over; show results.
@@ -56,4 +61,10 @@ func record(fn func() error) tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg { return recordedMsg{err: fn()} }
+}
+
+// skippedTask is an exam task that could not be started.
+type skippedTask struct {
+	id  string
+	err error
 }

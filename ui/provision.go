@@ -50,6 +50,7 @@ type provisionPage struct {
 
 	cur        int
 	labs       []Lab
+	skipped    []skippedTask
 	steps      []*stepState
 	now, since time.Time
 	spinner    spinner.Model
@@ -144,18 +145,24 @@ func (p *provisionPage) done(msg provisionDoneMsg) (page, tea.Cmd) {
 		if p.cancelling || errors.Is(msg.err, context.Canceled) {
 			return p, func() tea.Msg { return backMsg{status: "Start cancelled; what was started was torn down."} }
 		}
-		p.failed = fmt.Errorf("start %s: %w", p.ids[p.cur], msg.err)
-		return p, nil
+		if !p.exam || (p.cur+1 == len(p.ids) && len(p.labs) == 0) {
+			p.failed = fmt.Errorf("start %s: %w", p.ids[p.cur], msg.err)
+			return p, nil
+		}
+		// An exam goes on without a task that cannot be seeded here; it
+		// is shown as not available and is not scored.
+		p.skipped = append(p.skipped, skippedTask{id: p.ids[p.cur], err: msg.err})
+	} else {
+		p.labs = append(p.labs, msg.lab)
 	}
-	p.labs = append(p.labs, msg.lab)
 	if p.cur+1 < len(p.ids) {
 		p.cur++
 		p.steps = nil
 		return p, p.startNext()
 	}
 	p.cancel = func() {} // the labs outlive this page; the parent context bounds them
-	labs := p.labs
-	return p, func() tea.Msg { return provisionedMsg{labs: labs} }
+	labs, skipped := p.labs, p.skipped
+	return p, func() tea.Msg { return provisionedMsg{labs: labs, skipped: skipped} }
 }
 
 func (p *provisionPage) apply(ev ProgressEvent) {

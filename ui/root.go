@@ -74,7 +74,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.switchTo(newProvisionPage(m.ctx, m.c, m.opts.Engine, []string{msg.id}, false))
 	case provisionedMsg:
 		if m.opts.Exam != nil {
-			return m.switchTo(newExamPage(m.ctx, m.c, msg.labs, *m.opts.Exam, m.opts.Store))
+			plan := *m.opts.Exam
+			for _, s := range msg.skipped {
+				plan = plan.Without(s.id, "could not be set up here: "+oneLine(s.err.Error()))
+			}
+			return m.switchTo(newExamPage(m.ctx, m.c, msg.labs, plan, m.opts.Store))
 		}
 		return m.switchTo(newLabPage(m.ctx, m.c, msg.labs[0], m.opts.Store))
 	case provisionFailedMsg:

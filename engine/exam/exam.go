@@ -59,6 +59,24 @@ func (p Plan) IDs() []string {
 	return out
 }
 
+// Without returns the plan without task id (a task that could not be
+// seeded): it moves to Unavailable with its weight and reason, so it is
+// neither shown as a task nor part of the maximum.
+func (p Plan) Without(id, reason string) Plan {
+	out := p
+	out.Scenarios, out.Weights = nil, nil
+	out.Unavailable = append([]Unavailable(nil), p.Unavailable...)
+	for i, s := range p.Scenarios {
+		if s.ID == id {
+			out.Unavailable = append(out.Unavailable, Unavailable{ID: id, Domain: s.Spec.Domain, Weight: p.Weight(i), Reason: reason})
+			continue
+		}
+		out.Scenarios = append(out.Scenarios, s)
+		out.Weights = append(out.Weights, p.Weight(i))
+	}
+	return out
+}
+
 // Weight is task i's share of the exam in points.
 func (p Plan) Weight(i int) float64 {
 	if i < len(p.Weights) {

@@ -181,3 +181,17 @@ func TestCurriculumWeights(t *testing.T) {
 		t.Errorf("sum %v", sum)
 	}
 }
+
+// A task that could not be seeded leaves the plan with its weight: it is
+// not a task and not part of the maximum.
+func TestPlanWithout(t *testing.T) {
+	ss := []*load.Scenario{scenario("a", v1alpha1.DomainClusterSetup, 5), scenario("b", v1alpha1.DomainSupplyChain, 5)}
+	p := exam.Plan{Scenarios: ss, Weights: []float64{40, 60}}.Without("b", "could not be set up here: no trivy")
+	if strings.Join(p.IDs(), ",") != "a" || p.Weight(0) != 40 || len(p.Unavailable) != 1 || p.Unavailable[0].Weight != 60 || p.Unavailable[0].Reason != "could not be set up here: no trivy" {
+		t.Fatalf("plan %+v", p)
+	}
+	ex := exam.Score(p, []exam.TaskOutcome{{Scenario: ss[0]}}, t0, t0)
+	if ex.Max != 40 || len(ex.Tasks) != 2 || ex.Tasks[1].Error != exam.NotScored+"could not be set up here: no trivy" {
+		t.Errorf("scored %+v", ex)
+	}
+}
