@@ -16,6 +16,22 @@
 #               kubeadm $K8S_VERSION uses) and busybox:1.36 for workloads,
 #               assembled with go-containerregistry (hack/tools/ociimage) and
 #               preloaded into the node's containerd content store
+#   add-ons     (what CKSLAB_KIND_ADDON_SOURCE=cache installs at cluster up,
+#               see engine/cluster/kind/addonsource.go; users download them)
+#               gvisor: runsc and containerd-shim-runsc-v1 built from the
+#               gvisor.dev/gvisor module (`go` branch, $GVISOR_VERSION) into
+#               /usr/local/bin; the shim built with one constant changed
+#               (oomScoreMax -999 -> 0, see build_runsc_shim: these hosts
+#               refuse any negative oom_score_adj)
+#               through the two wrappers of hack/tools/kindnode (Debian's
+#               containerd 1.6 and kind on cgroup v1 hosts, see those files)
+#               and its options in /etc/containerd/runsc.toml
+#               gatekeeper: the manager binary of
+#               github.com/open-policy-agent/gatekeeper/v3 at the version
+#               engine/cluster/kind/pins.go pins, as the image the release
+#               manifest names; the manifest itself (deploy/gatekeeper.yaml
+#               of that module, checked against the pinned sha256) in
+#               /kind/ckslab/addons/gatekeeper.yaml
 #
 # Everything is cached by its inputs under ${CKSLAB_CACHE_DIR:-~/.cache/ckslab}
 # (kind-node/), never in the repository. Warm (image in the daemon): ~1 s;
@@ -29,6 +45,13 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.6}"      # kubeadm v1.35 DefaultEtcdVersion 3
 COREDNS_VERSION="${COREDNS_VERSION:-v1.13.1}" # kubeadm v1.35 CoreDNSVersion
 PAUSE_TAG="${PAUSE_TAG:-3.10.1}"              # kubeadm v1.35 PauseVersion
 CRICTL_VERSION="${CRICTL_VERSION:-v1.37.0}"
+# gVisor publishes Go-buildable sources on its `go` branch only; the proxy
+# serves them as pseudo-versions (`go list -m gvisor.dev/gvisor@go`).
+GVISOR_VERSION="${GVISOR_VERSION:-v0.0.0-20260905035102-160fafc42237}"
+# Gatekeeper: the version and manifest checksum ckslab pins for users.
+PINS=engine/cluster/kind/pins.go
+GATEKEEPER_VERSION="$(sed -n 's/^[[:space:]]*GatekeeperVersion[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' "$PINS")"
+GATEKEEPER_SHA256="$(sed -n 's/^[[:space:]]*GatekeeperSHA256[[:space:]]*=[[:space:]]*"\(.*\)"/\1/p' "$PINS")"
 SUITE=bookworm
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 NODE_PACKAGES="systemd,systemd-sysv,dbus,containerd,runc,iptables,nftables,ipset,iproute2,kmod,procps,ca-certificates,conntrack,ethtool,fuse-overlayfs,jq,curl,pigz,containernetworking-plugins,libseccomp2,util-linux,mount,e2fsprogs,bash,busybox-static"
@@ -45,6 +68,7 @@ log() { printf '[kind-node-image] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 sha() { sha256sum | cut -c1-16; }
 
+[[ -n "$GATEKEEPER_VERSION" && -n "$GATEKEEPER_SHA256" ]] || die "GatekeeperVersion/GatekeeperSHA256 not found in $PINS"
 [[ -d "$KIND_BASE/files" ]] || go mod download sigs.k8s.io/kind
 [[ -d "$KIND_BASE/files" ]] || die "kind base files not found in $KIND_BASE"
 [[ $(id -u) -eq 0 ]] || die "building the node image needs root (debootstrap, image file ownership)"
@@ -53,9 +77,10 @@ docker info >/dev/null 2>&1 || die "no Docker daemon answers (run hack/docker-en
 # The image is keyed by every input: this script, the image tool, the kind
 # base files, versions and package lists.
 KEY="$( {
-  cat "$0" hack/build-k8s-binaries.sh hack/tools/ociimage/main.go hack/tools/ociimage/go.sum
+  cat "$0" hack/build-k8s-binaries.sh hack/tools/ociimage/main.go hack/tools/ociimage/go.sum hack/tools/kindnode/*
   (cd "$KIND_BASE" && find files -type f | sort | xargs sha256sum)
   echo "$K8S_VERSION $ETCD_VERSION $COREDNS_VERSION $PAUSE_TAG $CRICTL_VERSION $SUITE $NODE_PACKAGES $BASE_PACKAGES $GOARCH $(go env GOVERSION)"
+  echo "$GVISOR_VERSION $GATEKEEPER_VERSION $GATEKEEPER_SHA256"
 } | sha)"
 IMAGE="ckslab.local/kind-node:${K8S_VERSION}-${KEY}"
 TARBALL="$CACHE/node-${K8S_VERSION}-${KEY}.tar"
@@ -100,10 +125,10 @@ debootstrap_cached() {
   echo "$out"
 }
 
-# gobuild_cached NAME MODULE@VERSION PACKAGE: a static binary built in a
-# throwaway module (modules with replace directives cannot be `go install`ed).
+# gobuild_cached NAME MODULE@VERSION PACKAGE [LDFLAGS]: a static binary built
+# in a throwaway module (modules with replace directives cannot be `go install`ed).
 gobuild_cached() {
-  local name="$1" modver="$2" pkg="$3" out dir
+  local name="$1" modver="$2" pkg="$3" ldflags="${4:-}" out dir
   out="$CACHE/bin/${name}-${modver##*@}-$GOARCH"
   if [[ ! -x "$out" ]]; then
     phase "go build $pkg ($modver)"
@@ -111,8 +136,40 @@ gobuild_cached() {
     mkdir -p "$dir" "$CACHE/bin"
     (cd "$dir" && go mod init ckslab.local/"$name" >/dev/null 2>&1 \
       && go get "$pkg@${modver##*@}" >/dev/null 2>&1 \
-      && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out.tmp" "$pkg") \
+      && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w $ldflags" -o "$out.tmp" "$pkg") \
       || die "go build $pkg failed"
+    mv -f "$out.tmp" "$out"
+  fi
+  echo "$out"
+}
+
+# build_runsc_shim: gVisor's containerd shim with one constant changed, in a
+# copy of the module (a replace directive; `go build -overlay` refuses files
+# of the module cache, which stays untouched).
+# pkg/shim/v1/manager.go sets the oom_score_adj of the shim it starts to
+# oomScoreMax = -999 and fails the pod sandbox when that write fails; it has
+# no option to skip it. On these hosts CAP_SYS_RESOURCE is absent from every
+# capability bounding set (Firecracker VMs), so no process may lower
+# oom_score_adj below 0 and every runsc pod failed with "failed to set OOM
+# Score on shim: permission denied". oomScoreMax = 0 keeps the shim at
+# containerd's own score (what restrict_oom_score_adj does for runc pods).
+# Users' nodes run the unmodified release shim (addons.go).
+build_runsc_shim() {
+  local out="$CACHE/bin/containerd-shim-runsc-v1-oom0-${GVISOR_VERSION}-$GOARCH" dir src
+  if [[ ! -x "$out" ]]; then
+    phase "go build gvisor.dev/gvisor/shim ($GVISOR_VERSION, oomScoreMax 0)"
+    dir="$WORK/mod-runsc-shim"
+    mkdir -p "$dir" "$CACHE/bin"
+    (cd "$dir" && go mod init ckslab.local/runsc-shim >/dev/null 2>&1 \
+      && go get "gvisor.dev/gvisor/shim@$GVISOR_VERSION" >/dev/null 2>&1) || die "go get gvisor.dev/gvisor/shim@$GVISOR_VERSION failed"
+    src="$(cd "$dir" && go list -m -f '{{.Dir}}' gvisor.dev/gvisor)"
+    cp -r --no-preserve=mode "$src" "$dir/gvisor"
+    sed -i 's/^\([[:space:]]*oomScoreMax[[:space:]]*=[[:space:]]*\)-999$/\10/' "$dir/gvisor/pkg/shim/v1/manager.go"
+    grep -q '^[[:space:]]*oomScoreMax[[:space:]]*=[[:space:]]*0$' "$dir/gvisor/pkg/shim/v1/manager.go" \
+      || die "gVisor $GVISOR_VERSION: oomScoreMax = -999 not found in pkg/shim/v1/manager.go (the shim changed: revisit build_runsc_shim)"
+    (cd "$dir" && go mod edit -replace gvisor.dev/gvisor=./gvisor \
+      && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out.tmp" gvisor.dev/gvisor/shim) \
+      || die "go build gvisor.dev/gvisor/shim failed"
     mv -f "$out.tmp" "$out"
   fi
   echo "$out"
@@ -129,6 +186,10 @@ if [[ "${1:-}" == tools ]]; then
   gobuild_cached etcdctl "go.etcd.io/etcd/etcdctl/v3@${ETCD_VERSION}" go.etcd.io/etcd/etcdctl/v3 >/dev/null
   gobuild_cached coredns "github.com/coredns/coredns@${COREDNS_VERSION}" github.com/coredns/coredns >/dev/null
   gobuild_cached crictl "sigs.k8s.io/cri-tools@${CRICTL_VERSION}" sigs.k8s.io/cri-tools/cmd/crictl >/dev/null
+  gobuild_cached runsc "gvisor.dev/gvisor@${GVISOR_VERSION}" gvisor.dev/gvisor/runsc >/dev/null
+  build_runsc_shim >/dev/null
+  gobuild_cached gatekeeper "github.com/open-policy-agent/gatekeeper/v3@${GATEKEEPER_VERSION}" github.com/open-policy-agent/gatekeeper/v3 \
+    "-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=${GATEKEEPER_VERSION}" >/dev/null
   exit 0
 fi
 
@@ -138,6 +199,14 @@ K8S_DIR="$(K8S_VERSION="$K8S_VERSION" ETCD_VERSION="$ETCD_VERSION" \
 ETCDCTL="$(gobuild_cached etcdctl "go.etcd.io/etcd/etcdctl/v3@${ETCD_VERSION}" go.etcd.io/etcd/etcdctl/v3)"
 COREDNS="$(gobuild_cached coredns "github.com/coredns/coredns@${COREDNS_VERSION}" github.com/coredns/coredns)"
 CRICTL="$(gobuild_cached crictl "sigs.k8s.io/cri-tools@${CRICTL_VERSION}" sigs.k8s.io/cri-tools/cmd/crictl)"
+RUNSC="$(gobuild_cached runsc "gvisor.dev/gvisor@${GVISOR_VERSION}" gvisor.dev/gvisor/runsc)"
+RUNSC_SHIM="$(build_runsc_shim)"
+GATEKEEPER="$(gobuild_cached gatekeeper "github.com/open-policy-agent/gatekeeper/v3@${GATEKEEPER_VERSION}" github.com/open-policy-agent/gatekeeper/v3 \
+  "-X github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version=${GATEKEEPER_VERSION}")"
+# The release manifest ckslab pins, from the same module, byte for byte.
+GATEKEEPER_MANIFEST="$(go mod download -json "github.com/open-policy-agent/gatekeeper/v3@${GATEKEEPER_VERSION}" | jq -r .Dir)/deploy/gatekeeper.yaml"
+[[ "$(sha256sum <"$GATEKEEPER_MANIFEST" | cut -d' ' -f1)" == "$GATEKEEPER_SHA256" ]] \
+  || die "$GATEKEEPER_MANIFEST does not match GatekeeperSHA256 in $PINS"
 PAUSE="$CACHE/bin/pause-$GOARCH"
 OCIIMAGE="$CACHE/bin/ociimage-$(cat hack/tools/ociimage/main.go hack/tools/ociimage/go.sum | sha)"
 if [[ ! -x "$PAUSE" || ! -x "$OCIIMAGE" ]]; then
@@ -173,7 +242,9 @@ cat >"$WORK/images.json" <<EOF
  {"ref": "registry.k8s.io/pause:${PAUSE_TAG}", "entrypoint": ["/pause"],
   "layers": [{"files": [{"src": "$PAUSE", "dst": "/pause", "mode": 493}]}]},
  {"ref": "docker.io/library/busybox:1.36", "entrypoint": [], "cmd": ["sh"],
-  "layers": [{"dir": "$BB"}]}
+  "layers": [{"dir": "$BB"}]},
+ {"ref": "docker.io/openpolicyagent/gatekeeper:${GATEKEEPER_VERSION}", "entrypoint": ["/manager"],
+  "layers": [{"files": [{"src": "$GATEKEEPER", "dst": "/manager", "mode": 493}]}]}
 ]
 EOF
 "$OCIIMAGE" -spec "$WORK/images.json" -o "$WORK/images.tar"
@@ -219,6 +290,14 @@ mkdir -p "$R/etc/kubernetes/manifests" "$R/opt/cni/bin" "$R/etc/cni/net.d"
 for p in "$R"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/$(basename "$p")" "$R/opt/cni/bin/"; done
 install -m 0755 "$K8S_DIR/kubelet" "$K8S_DIR/kubeadm" "$K8S_DIR/kubectl" "$R/usr/bin/"
 install -m 0755 "$CRICTL" "$R/usr/local/bin/crictl"
+# Add-ons for CKSLAB_KIND_ADDON_SOURCE=cache (registered at cluster up by the
+# same add-on steps users run, without their downloads).
+install -m 0755 "$RUNSC" "$R/usr/local/bin/runsc"
+install -D -m 0755 "$RUNSC_SHIM" "$R/usr/local/lib/ckslab/containerd-shim-runsc-v1"
+install -m 0755 hack/tools/kindnode/containerd-shim-runsc-v1 "$R/usr/local/bin/containerd-shim-runsc-v1"
+install -m 0755 hack/tools/kindnode/runsc-cgv1 "$R/usr/local/lib/ckslab/runsc-cgv1"
+install -m 0644 hack/tools/kindnode/runsc.toml "$R/etc/containerd/runsc.toml"
+install -D -m 0644 "$GATEKEEPER_MANIFEST" "$R/kind/ckslab/addons/gatekeeper.yaml"
 echo "$K8S_VERSION" >"$R/kind/version"
 rm -f "$R/etc/machine-id" "$R/var/lib/dbus/machine-id"; : >"$R/etc/machine-id"
 
