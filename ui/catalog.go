@@ -35,7 +35,9 @@ type catalogPage struct {
 	eng   Engine
 	all   []*load.Scenario
 	store *progress.Store
-	data  *progress.Data
+	// onlyBackend: see Options.OnlyBackend (may be nil).
+	onlyBackend func([]v1alpha1.Capability) string
+	data        *progress.Data
 
 	rows      []catalogRow
 	cursor    int // index into rows; always a scenario row when any exists
@@ -305,7 +307,7 @@ func (p *catalogPage) rowView(r catalogRow, sel bool, w int) string {
 	var badges []string
 	if err := p.eng.Supports(s); err != nil {
 		badges = append(badges, st.BadgeWarn.Render("unavailable"))
-	} else if b := OnlyBackend(s); b != "" {
+	} else if b := p.onlyBackendFor(s); b != "" {
 		badges = append(badges, st.BadgeWarn.Render("needs "+b))
 	}
 	meta := fmt.Sprintf("%-6s %3dm", s.Spec.Difficulty, s.Spec.Minutes)

@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/progress"
@@ -30,6 +31,11 @@ type Options struct {
 	Store *progress.Store
 	// StartID opens this scenario directly (ckslab start ID); leaving the lab quits.
 	StartID string
+	// OnlyBackend names the one backend whose facts provide every
+	// capability in requires, "" when any can (engine/cluster/backend's
+	// OnlyProvider): the catalog marks such scenarios ("needs kind"). Nil
+	// marks none.
+	OnlyBackend func(requires []v1alpha1.Capability) string
 	// Exam runs an exam session over these scenarios.
 	Exam *exam.Plan
 }
@@ -53,7 +59,7 @@ func New(ctx context.Context, o Options) *Model {
 	case o.StartID != "":
 		m.page = newProvisionPage(ctx, o.Common, o.Engine, []string{o.StartID}, false)
 	default:
-		m.page = newCatalogPage(o.Common, o.Engine, o.Catalog, o.Store)
+		m.page = newCatalogPage(o.Common, o.Engine, o.Catalog, o.Store).markOnly(o.OnlyBackend)
 	}
 	return m
 }
@@ -86,14 +92,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.Err = msg.err
 			return m, tea.Quit
 		}
-		cp := newCatalogPage(m.c, m.opts.Engine, m.opts.Catalog, m.opts.Store)
+		cp := newCatalogPage(m.c, m.opts.Engine, m.opts.Catalog, m.opts.Store).markOnly(m.opts.OnlyBackend)
 		cp.setStatus(msg.err.Error(), true)
 		return m.switchTo(cp)
 	case backMsg:
 		if m.opts.StartID != "" || m.opts.Exam != nil {
 			return m, tea.Quit
 		}
-		cp := newCatalogPage(m.c, m.opts.Engine, m.opts.Catalog, m.opts.Store)
+		cp := newCatalogPage(m.c, m.opts.Engine, m.opts.Catalog, m.opts.Store).markOnly(m.opts.OnlyBackend)
 		if msg.status != "" {
 			cp.setStatus(msg.status, false)
 		}

@@ -8,14 +8,24 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/ckslab/ckslab/engine/cluster/backend"
+	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/load"
 )
 
-// OnlyBackend names the one backend that can run scenario s (its facts
-// provide every capability s requires), "" when any backend can: the
-// catalog marks such scenarios ("needs kind").
-func OnlyBackend(s *load.Scenario) string { return backend.OnlyProvider(s.Spec.Requires) }
+// markOnly sets how the catalog learns which scenarios only one backend
+// can run (Options.OnlyBackend; the backends' facts say it, ui does not).
+func (p *catalogPage) markOnly(f func([]v1alpha1.Capability) string) *catalogPage {
+	p.onlyBackend = f
+	return p
+}
+
+// onlyBackendFor names the one backend that can run s, "" when any can.
+func (p *catalogPage) onlyBackendFor(s *load.Scenario) string {
+	if p.onlyBackend == nil {
+		return ""
+	}
+	return p.onlyBackend(s.Spec.Requires)
+}
 
 // clock formats a duration as mm:ss (h:mm:ss past an hour).
 func clock(d time.Duration) string {

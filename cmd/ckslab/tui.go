@@ -14,6 +14,7 @@ import (
 
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/cluster/backend"
 	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/fsutil"
 	"github.com/ckslab/ckslab/engine/load"
@@ -52,6 +53,7 @@ func (a *app) runProgram(ctx context.Context, eng *runnerEngine, o ui.Options) e
 	cat, _ := a.loadCatalog()
 	o.Common = common.New(common.Options{Output: a.Out, NoColor: a.noColor})
 	o.Engine = eng
+	o.OnlyBackend = backend.OnlyProvider
 	o.Catalog = cat.All()
 	o.Store = progress.Open(a.stateRoot())
 	m := ui.New(ctx, o)
