@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ckslab/ckslab/engine/cluster/backend"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/scenarios"
 )
@@ -166,7 +167,7 @@ checks your fix with automated objectives that explain what is still wrong.`,
 	pf.StringVar(&a.clusterName, "cluster", envOr("CKSLAB_CLUSTER", "ckslab"), "cluster name (env CKSLAB_CLUSTER)")
 	pf.StringVar(&a.stateDir, "state-dir", "", "directory for ckslab state (default $XDG_STATE_HOME/ckslab; env CKSLAB_STATE_DIR)")
 	pf.BoolVar(&a.noColor, "no-color", os.Getenv("NO_COLOR") != "", "disable colour (env NO_COLOR)")
-	_ = root.RegisterFlagCompletionFunc("backend", fixedCompletion("auto", "kind", "local"))
+	_ = root.RegisterFlagCompletionFunc("backend", fixedCompletion(backend.Names()...))
 
 	root.AddGroup(&cobra.Group{ID: "lab", Title: "Labs:"}, &cobra.Group{ID: "catalog", Title: "Catalog and authoring:"}, &cobra.Group{ID: "cluster", Title: "Clusters:"})
 	add := func(group string, cmds ...*cobra.Command) {
