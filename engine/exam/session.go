@@ -55,6 +55,7 @@ func (s *Session) Start(ctx context.Context, id string, out func(runner.Event)) 
 	s.mu.Lock()
 	n := len(s.tasks)
 	rr := *s.r
+	rr.SharedCluster = true // the tasks' labs live side by side
 	if n > 0 {
 		rr.StateDir = TaskStateDir(s.r.StateDir, n)
 	}

@@ -54,6 +54,11 @@ type Runner struct {
 	AllowHostExec bool
 	// ConvergeTimeout bounds how long Validate polls for a solution to pass (default 90s).
 	ConvergeTimeout time.Duration
+	// SharedCluster says other labs run on the same cluster at the same time
+	// (an exam's tasks): setup then records no baseline, so a reset deletes
+	// only what this lab's setup and fixes created, not what the learner made
+	// for another task.
+	SharedCluster bool
 }
 
 // Lab is a started lab.
@@ -199,6 +204,16 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 		return r.saveState(st)
 	})
 	err := r.step("setup", "Seeding "+s.ID, func() error {
+		if !r.SharedCluster {
+			b, err := ops.TakeBaseline(ctx, k)
+			if err != nil {
+				return err
+			}
+			st.Baseline = b
+			if err := r.saveState(st); err != nil {
+				return err
+			}
+		}
 		if err := r.installCRDs(ctx, s, k); err != nil {
 			return err
 		}
@@ -428,7 +443,7 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 		// Objects first while the API server still runs the lab's config
 		// (it may be the only one able to read them); if it is down (the
 		// learner broke its manifest), they are deleted after the restore.
-		early := ops.DeleteTracked(ctx, k, st.Scenario, st.Tracked.Objects)
+		early := deleteLab(ctx, k, st)
 		if early != nil && !kube.IsUnreachable(early) {
 			return early
 		}
@@ -450,7 +465,7 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 			}
 		}
 		if early != nil {
-			if err := ops.DeleteTracked(ctx, k, st.Scenario, st.Tracked.Objects); err != nil {
+			if err := deleteLab(ctx, k, st); err != nil {
 				return err
 			}
 		}
@@ -461,4 +476,19 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 		}
 		return r.removeState()
 	})
+}
+
+// deleteLab deletes what the lab's setup and fixes created (tracked and
+// labelled objects) and what else appeared since its baseline: objects the
+// learner made with kubectl outside the scenario's namespaces.
+func deleteLab(ctx context.Context, k *kube.Client, st *LabState) error {
+	objs := st.Tracked.Objects
+	if st.Baseline != nil {
+		extra, err := ops.SinceBaseline(ctx, k, st.Scenario, st.Baseline)
+		if err != nil {
+			return err
+		}
+		objs = append(append([]ops.ObjectRecord(nil), objs...), extra...)
+	}
+	return ops.DeleteTracked(ctx, k, st.Scenario, objs)
 }

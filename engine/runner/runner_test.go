@@ -13,11 +13,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ckslab/ckslab/engine/checks"
+	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/ops"
 	"github.com/ckslab/ckslab/engine/runner"
 	"github.com/ckslab/ckslab/scenarios"
-	"github.com/ckslab/ckslab/ui"
 )
 
 func catalog(t testing.TB) *load.Catalog {
@@ -336,13 +336,13 @@ func TestAlternativeFilesWellFormed(t *testing.T) {
 
 // TestUntouchedExamScoresZero: an exam of every built-in scenario this
 // backend can run, ended without touching anything, scores 0 by the exam's
-// own scoring (ui.ScoreExam, the same rule as check and the TUI).
+// own scoring (exam.Score, the same rule as check and the TUI).
 func TestUntouchedExamScoresZero(t *testing.T) {
 	r := newRunner(t)
 	ctx := context.Background()
 	caps := r.Backend.Capabilities(ctx)
-	var tasks []ui.TaskOutcome
-	var plan ui.ExamPlan
+	var tasks []exam.TaskOutcome
+	var plan exam.Plan
 	for _, s := range r.Catalog.All() {
 		if s.Source != "builtin" || runner.MissingCapabilities(s, r.Backend, caps) != "" {
 			continue
@@ -356,13 +356,13 @@ func TestUntouchedExamScoresZero(t *testing.T) {
 		if sum := checks.Summarize(rs); sum.Score > 0 || len(sum.BrokenGuards) > 0 {
 			t.Errorf("%s untouched scores %d/%d (broken guards %v): %s", s.ID, sum.Score, sum.Max, sum.BrokenGuards, runner.SeededProblem(rs))
 		}
-		tasks = append(tasks, ui.TaskOutcome{Scenario: s, Results: rs})
+		tasks = append(tasks, exam.TaskOutcome{Scenario: s, Results: rs})
 		plan.Scenarios = append(plan.Scenarios, s)
 	}
 	if len(tasks) < 2 {
 		t.Fatalf("only %d scenarios run on %s: not an exam", len(tasks), r.Backend.Name())
 	}
-	ex := ui.ScoreExam(plan, tasks, time.Now(), time.Now())
+	ex := exam.Score(plan, tasks, time.Now(), time.Now())
 	if ex.Score != 0 || ex.Percent != 0 {
 		t.Errorf("an exam of %d untouched tasks scores %.1f/%.1f (%.1f%%)", len(tasks), ex.Score, ex.Max, ex.Percent)
 	}

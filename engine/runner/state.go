@@ -37,6 +37,9 @@ type LabState struct {
 	SolutionSeen bool  `json:"solutionSeen,omitempty"`
 	// Tracked is what reset undoes.
 	Tracked ops.Tracked `json:"tracked"`
+	// Baseline lists the objects that existed before setup (nil on a shared
+	// cluster): reset also deletes what appeared since.
+	Baseline *ops.Baseline `json:"baseline,omitempty"`
 }
 
 // ErrNoLab means no lab is running on the cluster.
