@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -165,6 +166,11 @@ func (r *Runner) RunAlternative(ctx context.Context, s *load.Scenario, alt Named
 		return o
 	}
 	if err := alt.judge(after); err != nil {
+		var skip *SkippedError
+		if errors.As(err, &skip) {
+			o.Verdict, o.Reason = VerdictSkip, skip.Reason
+			return o
+		}
 		o.Verdict, o.Reason = VerdictFail, err.Error()
 		return o
 	}
@@ -247,18 +253,24 @@ func (a Alternative) judge(after []checks.Result) error {
 	for _, r := range after {
 		byID[r.ID] = r
 	}
-	var missed []string
+	var missed, unjudged []string
 	for _, id := range a.MustFail {
 		r, ok := byID[id]
 		switch {
 		case !ok:
 			missed = append(missed, id+": no result")
+		case checks.NotJudged(r):
+			unjudged = append(unjudged, id)
 		case r.Status != checks.Fail:
 			missed = append(missed, fmt.Sprintf("%s: %s (%s)", id, r.Status, r.Message))
 		}
 	}
 	if len(missed) > 0 {
 		return fmt.Errorf("this wrong fix must fail %s, but: %s", strings.Join(a.MustFail, ", "), strings.Join(missed, "; "))
+	}
+	if len(unjudged) == len(a.MustFail) {
+		// Nothing it must fail can be judged here: no verdict either way.
+		return &SkippedError{Reason: "every objective this wrong fix must fail is not judged on this backend (" + strings.Join(unjudged, ", ") + ")"}
 	}
 	return nil
 }

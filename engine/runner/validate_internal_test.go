@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -101,5 +102,25 @@ func TestNotJudged(t *testing.T) {
 	c.Add(s, "alternative x", []checks.Result{res("restricted", checks.Fail)})
 	if gaps := Gaps(c.All()); len(gaps) != 1 || gaps[0].ID != "restricted" {
 		t.Fatalf("judged one way only: %+v", gaps)
+	}
+}
+
+// TestJudgeNotJudged: a wrong fix whose every mustFail objective is not
+// judged here is skipped (no verdict), one with a judged objective left is
+// judged on that one.
+func TestJudgeNotJudged(t *testing.T) {
+	nj := func(id string) checks.Result {
+		return checks.Result{ID: id, Status: checks.Skip, Message: checks.NotJudgedPrefix + "needs gvisor"}
+	}
+	wrong := Alternative{Expect: "fail", MustFail: []string{"sandboxed", "kernel"}}
+	var skip *SkippedError
+	if err := wrong.judge([]checks.Result{nj("sandboxed"), nj("kernel")}); !errors.As(err, &skip) {
+		t.Fatalf("all mustFail not judged: %v, want a skip", err)
+	}
+	if err := wrong.judge([]checks.Result{res("sandboxed", checks.Fail), nj("kernel")}); err != nil {
+		t.Fatalf("one judged and failing: %v", err)
+	}
+	if err := wrong.judge([]checks.Result{res("sandboxed", checks.Pass), nj("kernel")}); err == nil || errors.As(err, &skip) {
+		t.Fatalf("a judged objective passing must disagree: %v", err)
 	}
 }
