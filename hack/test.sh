@@ -43,6 +43,9 @@ export CKSLAB_BIN_DIR="$BIN_DIR"
 export CKSLAB_REQUIRE_CLUSTER=1
 command -v kubectl >/dev/null || { echo "kubectl not on PATH; using the cached build"; export PATH="$BIN_DIR:$PATH"; }
 
+step "offline scenario inputs (Istio's CRDs for mtls-01, from the Go module proxy)"
+hack/istio-crds.sh
+
 step "gofmt + go vet + scenario lint"
 hack/lint.sh
 
