@@ -48,7 +48,7 @@ func TestGoldenCatalog(t *testing.T) {
 	_ = st.StartAttempt("psp-01", t0)
 	_ = st.RecordCheck("psp-01", progress.Check{Score: 2, Max: 5, At: t0.Add(6 * time.Minute)})
 	eng := &fakeEngine{cat: testCatalog(), unsupported: map[string]bool{"apparmor-01": true}}
-	m := New(context.Background(), Options{Common: testCommon(), Engine: eng, Catalog: eng.cat, Store: st})
+	m := New(context.Background(), Options{Common: testCommon(), Engine: eng, Catalog: eng.cat, Store: st, OnlyBackend: kindOnlyForTest})
 	tm := startProgram(t, m)
 	waitFor(t, tm, "1 attempted")
 	for range 4 {

@@ -28,3 +28,16 @@ func TestCatalogMarksWhatTheFactsSay(t *testing.T) {
 		t.Fatalf("asked %d times; view:\n%s", asked, v)
 	}
 }
+
+// kindOnlyForTest stands in for backend.OnlyProvider (which ui must not
+// import): kind is the only backend with these capabilities.
+func kindOnlyForTest(reqs []v1alpha1.Capability) string {
+	for _, c := range reqs {
+		switch c {
+		case v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapAppArmor,
+			v1alpha1.CapFalco, v1alpha1.CapGatekeeper, v1alpha1.CapPSP:
+			return "kind"
+		}
+	}
+	return ""
+}
