@@ -228,14 +228,14 @@ func (c *Catalog) Get(id string) (*Scenario, error) {
 	if e, ok := c.byID[id]; ok {
 		return c.load(e)
 	}
-	var close []string
+	var near []string
 	for _, e := range c.list {
 		if strings.Contains(e.ID, id) || levenshtein(e.ID, id) <= 2 {
-			close = append(close, e.ID)
+			near = append(near, e.ID)
 		}
 	}
-	if len(close) > 0 {
-		return nil, fmt.Errorf("no scenario %q; did you mean %s? (ckslab list shows all)", id, strings.Join(close, ", "))
+	if len(near) > 0 {
+		return nil, fmt.Errorf("no scenario %q; did you mean %s? (ckslab list shows all)", id, strings.Join(near, ", "))
 	}
 	return nil, fmt.Errorf("no scenario %q (ckslab list shows all)", id)
 }

@@ -315,7 +315,9 @@ func TestIndexConcurrentOpens(t *testing.T) {
 func TestIndexCorruptOrUnwritable(t *testing.T) {
 	root, idxDir := t.TempDir(), t.TempDir()
 	writeScenario(t, root, "alpha", "Alpha", "x", "true")
-	OpenCatalog(idxDir, DirSource(root))
+	if _, ps := OpenCatalog(idxDir, DirSource(root)); len(ps) > 0 {
+		t.Fatal(ps)
+	}
 	file, _ := readIndex(t, idxDir)
 	if err := os.WriteFile(file, []byte(`{"format":1,"entries":[{"path":"alpha/scenario.yaml"`), 0o600); err != nil {
 		t.Fatal(err)
@@ -352,12 +354,18 @@ func BenchmarkOpenCatalog(b *testing.B) {
 				root, idxDir := b.TempDir(), b.TempDir()
 				for i := 0; i < extra; i++ {
 					dir := filepath.Join(root, fmt.Sprintf("s%03d", i))
-					os.MkdirAll(filepath.Join(dir, "manifests"), 0o755)
-					os.WriteFile(filepath.Join(dir, "manifests", "ns.yaml"), []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n"), 0o644)
-					os.WriteFile(filepath.Join(dir, ScenarioFile), []byte(scenarioYAML(fmt.Sprintf("s%03d", i), "S", "x", "true")), 0o644)
 					old := time.Now().Add(-time.Hour)
-					os.Chtimes(filepath.Join(dir, ScenarioFile), old, old)
-					os.Chtimes(filepath.Join(dir, "manifests", "ns.yaml"), old, old)
+					for _, err := range []error{
+						os.MkdirAll(filepath.Join(dir, "manifests"), 0o755),
+						os.WriteFile(filepath.Join(dir, "manifests", "ns.yaml"), []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: demo}\n"), 0o644),
+						os.WriteFile(filepath.Join(dir, ScenarioFile), []byte(scenarioYAML(fmt.Sprintf("s%03d", i), "S", "x", "true")), 0o644),
+						os.Chtimes(filepath.Join(dir, ScenarioFile), old, old),
+						os.Chtimes(filepath.Join(dir, "manifests", "ns.yaml"), old, old),
+					} {
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
 				}
 				sources := []Source{{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}, DirSource(root)}
 				open := func() *Catalog {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -129,9 +130,9 @@ func syntaxProblem(file string, err error) Problem {
 	msg := err.Error()
 	first := strings.SplitN(msg, "\n", 2)[0]
 	if m := posRE.FindStringSubmatch(first); m != nil {
-		var line, col int
-		fmt.Sscan(m[1], &line)
-		fmt.Sscan(m[2], &col)
+		// posRE matched digits, so these cannot fail.
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
 		return Problem{File: file, Line: line, Column: col, Message: "invalid YAML: " + m[3]}
 	}
 	var se interface{ GetToken() any }

@@ -1,7 +1,6 @@
 package load_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,11 +56,7 @@ func TestLintInvalidExactMessages(t *testing.T) {
 	root := filepath.Join("..", "..")
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			wd, _ := os.Getwd()
-			defer os.Chdir(wd)
-			if err := os.Chdir(root); err != nil {
-				t.Fatal(err)
-			}
+			t.Chdir(root)
 			_, ps := load.LintPaths([]string{filepath.Join("testdata", "invalid", tt.file)})
 			var got []string
 			for _, p := range ps {
