@@ -270,9 +270,10 @@ func (p *catalogPage) View() string {
 	if len(p.rows) == 0 || p.cursor < 0 {
 		list = append(list, st.Muted.Render("  no scenarios match"))
 	}
-	lines = append(lines, fitHeight(strings.Join(list, "\n"), h))
-	lines = append(lines, st.Rule.Render(strings.Repeat("─", w)))
-	lines = append(lines, p.detailView(w))
+	lines = append(lines,
+		fitHeight(strings.Join(list, "\n"), h),
+		st.Rule.Render(strings.Repeat("─", w)),
+		p.detailView(w))
 	status := st.StatusBar.Render(truncate(p.status, w))
 	if p.statusErr {
 		status = st.ErrorText.Render(truncate(oneLine(p.status), w))

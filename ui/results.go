@@ -70,7 +70,7 @@ func (p *resultsPage) body() string {
 	fmt.Fprintln(&b, st.Header.Render(fmt.Sprintf(" %-3s %-22s %-21s %7s %7s", "#", "Task", "Domain", "Weight", "Score")))
 	unscored := 0
 	for i, t := range p.ex.Tasks {
-		mark := " "
+		var mark string
 		switch {
 		case strings.HasPrefix(t.Error, exam.NotScored):
 			unscored++

@@ -64,8 +64,11 @@ func New(ctx context.Context, o Options) *Model {
 	return m
 }
 
+// Init starts the current page.
 func (m *Model) Init() tea.Cmd { return m.page.Init() }
 
+// Update handles global keys and window size, switches pages and hands
+// every other message to the current page.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -121,4 +124,5 @@ func (m *Model) switchTo(p page) (tea.Model, tea.Cmd) {
 	return m, tea.Batch(cmd, m.page.Init())
 }
 
+// View renders the current page.
 func (m *Model) View() string { return m.page.View() }
