@@ -210,7 +210,7 @@ func store(path string, data []byte) error {
 
 func verify(data []byte, want string) error {
 	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
+	if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, want) {
 		return fmt.Errorf("checksum mismatch: got sha256 %s, want %s (the pin in engine/crds may be stale)", got, want)
 	}
 	return nil

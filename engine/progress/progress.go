@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ckslab/ckslab/engine/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/ckslab/ckslab/engine/fsutil"
 )
 
 // FileName is the progress file's name inside the state root.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ckslab/ckslab/engine/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/ckslab/ckslab/engine/fsutil"
 	"github.com/ckslab/ckslab/engine/ops"
 )
 
