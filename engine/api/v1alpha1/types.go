@@ -373,7 +373,8 @@ type Check struct {
 	Requires []Capability `json:"requires,omitempty"`
 }
 
-// AssertCheck: object(s) exist and a CEL expression over `object` holds.
+// AssertCheck passes when the object(s) exist and a CEL expression over
+// `object` holds.
 // With a Selector (or no Name) the expression is evaluated per object and
 // Mode says whether all (default) or any must hold; `objects` is also bound
 // to the whole list.
