@@ -19,6 +19,12 @@ cd "$(dirname "$0")/.."
 log() { printf '[ci-kind] %s\n' "$*" >&2; }
 
 t0=$SECONDS
+# The wall-clock time by which e2e-kind must have stopped starting scenarios
+# (it then reports the rest as NOT RUN, with the reason, and still tears
+# down and checks for leftovers).
+if [[ -n "${CI_SECONDS_LEFT:-}" ]]; then
+  export CKSLAB_E2E_DEADLINE=$(( $(date +%s) + CI_SECONDS_LEFT ))
+fi
 if ! docker info >/dev/null 2>&1; then
   if [[ $(id -u) -ne 0 ]]; then
     echo "SKIP: no Docker daemon answers and this user cannot start one (not root)"; exit 0
