@@ -24,9 +24,12 @@ import (
 type EventKind string
 
 const (
+	// StepStarted: a step (setup, solution, reset...) began.
 	StepStarted EventKind = "started"
-	StepLine    EventKind = "line"
-	StepDone    EventKind = "done"
+	// StepLine: one line of a running step's output.
+	StepLine EventKind = "line"
+	// StepDone: the step finished (Err says how).
+	StepDone EventKind = "done"
 )
 
 // Event is one progress report.

@@ -1,7 +1,9 @@
 package runner_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,23 +22,23 @@ import (
 	"github.com/ckslab/ckslab/scenarios"
 )
 
-func catalog(t testing.TB) *load.Catalog {
-	t.Helper()
+func catalog(tb testing.TB) *load.Catalog {
+	tb.Helper()
 	c, probs := load.NewCatalog(
 		load.Source{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true},
 		load.DirSource("testdata"),
 	)
 	for _, p := range probs {
-		t.Logf("catalog: %s", p)
+		tb.Logf("catalog: %s", p)
 	}
 	return c
 }
 
-func newRunner(t testing.TB) *runner.Runner {
-	t.Helper()
-	lab.Need(t)
+func newRunner(tb testing.TB) *runner.Runner {
+	tb.Helper()
+	lab.Need(tb)
 	var events []string
-	return &runner.Runner{Catalog: catalog(t), Backend: lab.Backend, StateDir: t.TempDir(), ClusterName: "test-runner",
+	return &runner.Runner{Catalog: catalog(tb), Backend: lab.Backend, StateDir: tb.TempDir(), ClusterName: "test-runner",
 		ConvergeTimeout: 90 * time.Second,
 		Out: func(e runner.Event) {
 			if e.Kind == runner.StepDone && e.Err != nil {
@@ -45,10 +47,10 @@ func newRunner(t testing.TB) *runner.Runner {
 		}}
 }
 
-func nsExists(t testing.TB, name string) bool {
+func nsExists(tb testing.TB, name string) bool {
 	_, err := lab.Kube.Typed.CoreV1().Namespaces().Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return err == nil
 }
@@ -102,7 +104,7 @@ func TestStartCheckReset(t *testing.T) {
 	if nsExists(t, "team-a") {
 		t.Fatal("team-a survived reset")
 	}
-	if _, err := r.LoadState(); err != runner.ErrNoLab {
+	if _, err := r.LoadState(); !errors.Is(err, runner.ErrNoLab) {
 		t.Fatalf("state after reset: %v", err)
 	}
 }
@@ -176,7 +178,7 @@ func TestNodeEditsReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(before) != string(after) {
+	if !bytes.Equal(before, after) {
 		t.Fatalf("manifest not restored:\n%s\nvs\n%s", before, after)
 	}
 	if _, err := n.Stat(ctx, "/etc/ckslab-test/seeded.txt"); err == nil {
@@ -225,7 +227,7 @@ func TestHandEditsReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(after) != string(before) {
+	if !bytes.Equal(after, before) {
 		t.Fatalf("hand edit survived reset:\n%s", after)
 	}
 }
@@ -370,21 +372,21 @@ func TestUntouchedExamScoresZero(t *testing.T) {
 	// any objective), weighted by minutes as the exam does.
 	var old, minutes float64
 	for _, task := range tasks {
-		var score, max int
+		var score, most int
 		for _, res := range task.Results {
 			w := res.Weight
 			if res.Guard {
 				w = 1
 			}
-			max += w
+			most += w
 			if res.Status == checks.Pass {
 				score += w
 			}
 		}
 		m := float64(task.Scenario.Spec.Minutes)
 		minutes += m
-		if max > 0 {
-			old += m * float64(score) / float64(max)
+		if most > 0 {
+			old += m * float64(score) / float64(most)
 		}
 	}
 	t.Logf("exam of %d untouched tasks: %.1f/%.1f (by the old rule, guards scored: %.1f%%)", len(tasks), ex.Score, ex.Max, 100*old/minutes)

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,7 +42,7 @@ func TestUndoDiscardsLabOfRecreatedCluster(t *testing.T) {
 	if err := r.undo(context.Background(), st, &cluster.Cluster{Name: "c", Kubeconfig: newKC}, nil); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
-	if _, err := r.LoadState(); err != ErrNoLab {
+	if _, err := r.LoadState(); !errors.Is(err, ErrNoLab) {
 		t.Fatalf("state should be gone, got %v", err)
 	}
 }

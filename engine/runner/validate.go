@@ -18,9 +18,13 @@ import (
 type Verdict string
 
 const (
-	VerdictPass  Verdict = "pass"
-	VerdictFail  Verdict = "fail"
-	VerdictSkip  Verdict = "skip"
+	// VerdictPass: every trial of the scenario went as expected.
+	VerdictPass Verdict = "pass"
+	// VerdictFail: some trial did not (the report says which).
+	VerdictFail Verdict = "fail"
+	// VerdictSkip: the backend cannot run or judge the scenario.
+	VerdictSkip Verdict = "skip"
+	// VerdictError: validation itself could not run.
 	VerdictError Verdict = "error"
 )
 

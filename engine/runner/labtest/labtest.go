@@ -31,7 +31,7 @@ type Lab struct {
 	name string
 }
 
-// RequireEnv, when set (hack/test.sh sets it), turns "no cluster" from a
+// RequireEnv names the variable that, when set (hack/test.sh sets it), turns "no cluster" from a
 // skip into a failure.
 const RequireEnv = "CKSLAB_REQUIRE_CLUSTER"
 
