@@ -24,11 +24,11 @@ import (
 type EventKind string
 
 const (
-	// StepStarted: a step (setup, solution, reset...) began.
+	// StepStarted reports that a step (setup, solution, reset...) began.
 	StepStarted EventKind = "started"
-	// StepLine: one line of a running step's output.
+	// StepLine carries one line of a running step's output.
 	StepLine EventKind = "line"
-	// StepDone: the step finished (Err says how).
+	// StepDone reports that the step finished (Err says how).
 	StepDone EventKind = "done"
 )
 

@@ -48,6 +48,7 @@ func newRunner(tb testing.TB) *runner.Runner {
 }
 
 func nsExists(tb testing.TB, name string) bool {
+	tb.Helper()
 	_, err := lab.Kube.Typed.CoreV1().Namespaces().Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		tb.Fatal(err)

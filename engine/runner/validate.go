@@ -18,13 +18,13 @@ import (
 type Verdict string
 
 const (
-	// VerdictPass: every trial of the scenario went as expected.
+	// VerdictPass means every trial of the scenario went as expected.
 	VerdictPass Verdict = "pass"
-	// VerdictFail: some trial did not (the report says which).
+	// VerdictFail means some trial did not go as expected (the report says which).
 	VerdictFail Verdict = "fail"
-	// VerdictSkip: the backend cannot run or judge the scenario.
+	// VerdictSkip means the backend cannot run or judge the scenario.
 	VerdictSkip Verdict = "skip"
-	// VerdictError: validation itself could not run.
+	// VerdictError means validation itself could not run.
 	VerdictError Verdict = "error"
 )
 
