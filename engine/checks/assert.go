@@ -2,7 +2,6 @@ package checks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -214,16 +213,4 @@ func fetch(ctx context.Context, env *Env, r v1alpha1.ObjectRef) ([]unstructured.
 		return nil, &o
 	}
 	return l.Items, nil
-}
-
-func brief(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	s := string(b)
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }
