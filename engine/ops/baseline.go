@@ -69,9 +69,8 @@ var baselineKinds = []struct {
 
 // listed is one object's metadata as a reset sees it.
 type listed struct {
-	kind   int // index into baselineKinds
-	meta   metav1.ObjectMeta
-	exists bool
+	kind int // index into baselineKinds
+	meta metav1.ObjectMeta
 }
 
 // listBaselineKinds lists the metadata of every object of baselineKinds,
