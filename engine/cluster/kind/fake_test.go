@@ -80,7 +80,6 @@ type fakeProvider struct {
 	created  []CreateRequest
 	deleted  []string
 	exported []string
-	steps    []string
 	// onCreate runs inside Create before the nodes exist (tests of interrupts).
 	onCreate func()
 }
