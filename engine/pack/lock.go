@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ckslab/ckslab/engine/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ckslab/ckslab/engine/api/v1alpha1"
+	"github.com/ckslab/ckslab/engine/fsutil"
 )
 
 // LockKind is the kind of the lock file.
