@@ -160,6 +160,7 @@ func TestAccess(t *testing.T) {
 }
 
 func testAccess(t *testing.T, env *checks.Env, exhaustive bool) {
+	t.Helper()
 	podReader := []v1alpha1.AccessRule{{Verbs: []string{"get", "list", "watch"}, Resources: []string{"pods", "pods/log"}, Namespaces: []string{"acc-a"}}}
 	acc := func(sa string, allowed []v1alpha1.AccessRule) v1alpha1.Check {
 		return v1alpha1.Check{Access: &v1alpha1.AccessCheck{ServiceAccount: sa, Allowed: allowed, Exhaustive: exhaustive}}

@@ -19,6 +19,7 @@ var lab *labtest.Lab
 func TestMain(m *testing.M) { os.Exit(labtest.Main(m, "test-ops", &lab)) }
 
 func env(t *testing.T) (*ops.Env, *ops.Tracker) {
+	t.Helper()
 	cl := lab.Need(t)
 	tr := ops.NewTracker(ops.Tracked{}, nil)
 	return &ops.Env{ScenarioID: "ops-test", Trusted: true, Cluster: cl, Kube: lab.Kube, Tracker: tr, Log: func(s string) { t.Log(s) }}, tr

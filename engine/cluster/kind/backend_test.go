@@ -26,6 +26,7 @@ func sum(s string) string {
 
 // manifestServer serves fixed manifests and counts requests.
 func manifestServer(t *testing.T, files map[string]string) (*httptest.Server, *int32) {
+	t.Helper()
 	var hits int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
