@@ -125,7 +125,7 @@ func (a *admission) run(ctx context.Context, env *Env) outcome {
 		return errored("no API client: is a lab running?")
 	}
 	var probe *unstructured.Unstructured
-	what := ""
+	var what string
 	if a.probe != nil {
 		probe = a.probe.DeepCopy()
 		what = kube.Describe(probe)

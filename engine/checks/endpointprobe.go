@@ -98,8 +98,8 @@ func (p endpointProbe) run(ctx context.Context, env *Env) outcome {
 		cfg.Host = base
 		// A self-signed serving certificate (kubeadm): trust it like a
 		// kubelet probe does; the client credentials still apply.
-		cfg.TLSClientConfig.Insecure = true
-		cfg.TLSClientConfig.CAData, cfg.TLSClientConfig.CAFile, cfg.TLSClientConfig.ServerName = nil, "", ""
+		cfg.Insecure = true
+		cfg.CAData, cfg.CAFile, cfg.ServerName = nil, "", ""
 	}
 	u, err := url.Parse(base + p.spec.Path)
 	if err != nil {
@@ -124,7 +124,7 @@ func (p endpointProbe) run(ctx context.Context, env *Env) outcome {
 		if err != nil {
 			return errored("build a client for %s: %v", base, err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), http.NoBody)
 		if err != nil {
 			return errored("request %s: %v", u, err)
 		}
