@@ -217,7 +217,7 @@ func Parse(argv []string, prog Program) *Parsed {
 			p.Args = append(p.Args, argv[i+1:]...)
 			break
 		}
-		body := ""
+		var body string
 		switch {
 		case strings.HasPrefix(a, "--"):
 			body = a[2:]
