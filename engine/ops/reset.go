@@ -60,7 +60,7 @@ func DeleteTracked(ctx context.Context, k *kube.Client, scenarioID string, objs 
 			if err != nil {
 				continue
 			}
-			var lister dynamic.NamespaceableResourceInterface = k.Dynamic.Resource(m.Resource)
+			lister := k.Dynamic.Resource(m.Resource)
 			l, err := lister.List(ctx, metav1.ListOptions{LabelSelector: ScenarioLabel + "=" + LabelValue(scenarioID)})
 			if err != nil {
 				if kube.IsUnreachable(err) {
