@@ -50,7 +50,7 @@ func (c *components) WaitHealthy(ctx context.Context, name string, timeout time.
 	defer cancel()
 	manifest := hostPathOf(c.nodeDir, manifestsPath+"/"+name+".yaml")
 	var last *componentStatus
-	why := "no status yet"
+	var why string
 	for {
 		data, err := os.ReadFile(manifest)
 		switch {

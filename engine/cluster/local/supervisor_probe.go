@@ -59,7 +59,7 @@ func (s *supervisor) healthCheck(spec *launchSpec) func(context.Context) error {
 	get := func(u string, tc *tls.Config) func(context.Context) error {
 		client := &http.Client{Transport: &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true}}
 		return func(ctx context.Context) error {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, http.NoBody)
 			if err != nil {
 				return err
 			}
