@@ -65,7 +65,7 @@ func RunSupervisor(ctx context.Context, nodeDir string) error {
 		pid, _ := os.ReadFile(pidFile(nodeDir))
 		return fmt.Errorf("another supervisor (pid %s) already runs cluster %s", strings.TrimSpace(string(pid)), cfg.Name)
 	}
-	defer lock.Unlock()
+	defer func() { _ = lock.Unlock() }()
 	if err := fsutil.WriteFileAtomic(pidFile(nodeDir), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
 		return err
 	}

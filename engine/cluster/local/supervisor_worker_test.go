@@ -124,8 +124,8 @@ func (r *workerRig) crash(ran, want time.Duration) {
 func TestWorkerBackoff(t *testing.T) {
 	r := newWorkerRig(t)
 	r.started()
-	for _, want := range []time.Duration{1, 2, 4, 8, 10, 10} {
-		r.crash(time.Second, want*time.Second)
+	for _, want := range []int{1, 2, 4, 8, 10, 10} {
+		r.crash(time.Second, time.Duration(want)*time.Second)
 	}
 	r.crash(31*time.Second, time.Second)
 	r.crash(time.Second, 2*time.Second)
@@ -145,8 +145,8 @@ func TestWorkerBackoff(t *testing.T) {
 func TestWorkerManifestChangeRestartsAtOnce(t *testing.T) {
 	r := newWorkerRig(t)
 	r.started()
-	for _, want := range []time.Duration{1, 2, 4} {
-		r.crash(time.Second, want*time.Second)
+	for _, want := range []int{1, 2, 4} {
+		r.crash(time.Second, time.Duration(want)*time.Second)
 	}
 	r.exits <- fakeExit{desc: "exited: exit status 1", ran: time.Second}
 	if st := r.waiting(); !strings.Contains(st.LastError, "back-off 8s") {
