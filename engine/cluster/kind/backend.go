@@ -535,7 +535,7 @@ func (b *Backend) create(ctx context.Context, p Provider, req CreateRequest) err
 	case <-ctx.Done():
 		req.Progress.Report(cluster.Step{ID: "interrupt", Title: "Interrupted: removing the half-created cluster " + req.Name})
 		_ = p.Delete(context.WithoutCancel(ctx), req.Name, req.KubeconfigPath)
-		<-done
+		_ = <-done // the interrupted create's own error says nothing new
 	}
 	return b.Down(context.WithoutCancel(ctx), req.Name)
 }
