@@ -1140,7 +1140,7 @@ func TestValidateRefusesBeforeProvisioning(t *testing.T) {
 	for f, body := range map[string]string{
 		"psp-01/wrong.yaml":   "expect: fail\ndescription: d\noperations: [{kubectl: get ns}]\n",
 		"psp-01/typo.yaml":    "expect: fail\ndescription: d\nmustFail: [privileged-rejectd]\noperations: [{kubectl: get ns}]\n",
-		"psp-01/unknown.yaml": "expect: pass\ndescripton: d\n",
+		"psp-01/unknown.yaml": "expect: pass\ndescripton: d\n", //nolint:misspell // the misspelt field is the input under test
 		"nope-01/x.yaml":      "expect: pass\n",
 	} {
 		p := filepath.Join(alts, f)
@@ -1155,7 +1155,7 @@ func TestValidateRefusesBeforeProvisioning(t *testing.T) {
 	wantFailure(t, r, 1,
 		filepath.Join(alts, "nope-01")+`: no scenario "nope-01" in the catalog`,
 		filepath.Join(alts, "psp-01", "typo.yaml")+`: mustFail[0]: psp-01 has no check "privileged-rejectd"`,
-		filepath.Join(alts, "psp-01", "unknown.yaml")+":2:1: unknown field \"descripton\"",
+		filepath.Join(alts, "psp-01", "unknown.yaml")+":2:1: unknown field \"descripton\"", //nolint:misspell // the misspelt field is the input under test
 		filepath.Join(alts, "psp-01", "wrong.yaml")+": mustFail: required for expect: fail",
 		"4 problem(s) in "+alts+": fix them before validating")
 	noDownloads(t, e)
