@@ -9,14 +9,14 @@ import (
 type Status string
 
 const (
-	// Pass: the objective is met.
+	// Pass means the objective is met.
 	Pass Status = "pass"
-	// Fail: the objective is not met; Message says what was found versus expected.
+	// Fail means the objective is not met; Message says what was found versus expected.
 	Fail Status = "fail"
-	// Error: the check could not be evaluated (API down, file unreadable...).
+	// Error means the check could not be evaluated (API down, file unreadable...).
 	// It never counts as a pass.
 	Error Status = "error"
-	// Skip: the backend cannot verify this objective honestly; Message says why.
+	// Skip means the backend cannot verify this objective honestly; Message says why.
 	Skip Status = "skip"
 )
 

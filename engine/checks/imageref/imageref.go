@@ -71,7 +71,7 @@ func (r Ref) HasDigest() bool { return digestRE().MatchString(r.Digest) }
 // stable, nonroot, mainline).
 func (r Ref) VersionTag() bool { return versionRE().MatchString(r.Tag) }
 
-// Pinned: a sha256 digest, or a version tag (at least major.minor).
+// Pinned reports a sha256 digest, or a version tag (at least major.minor).
 func (r Ref) Pinned() bool { return r.HasDigest() || (r.Digest == "" && r.VersionTag()) }
 
 // Pinned parses s and reports whether it is pinned.
