@@ -12,15 +12,15 @@ import (
 type Kind int
 
 const (
-	// Scalar: the last occurrence wins.
+	// Scalar flags: the last occurrence wins.
 	Scalar Kind = iota
-	// Bool: like Scalar; a bare --flag means true; only --flag=v sets a value.
+	// Bool flags are like Scalar; a bare --flag means true; only --flag=v sets a value.
 	Bool
 	// Slice (pflag StringSlice): each occurrence is CSV; occurrences append.
 	Slice
 	// Array (pflag StringArray): each occurrence is one item; occurrences append.
 	Array
-	// Map: each occurrence is k=v[,k=v]; keys merge, the last value wins.
+	// Map flags: each occurrence is k=v[,k=v]; keys merge, the last value wins.
 	Map
 )
 
