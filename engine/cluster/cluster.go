@@ -214,9 +214,12 @@ func CheckHostExec(c *Cluster, trusted, allowed bool) error {
 	return &HostExecRefused{Backend: c.Backend}
 }
 
+// Node roles, as Node.Role reports them.
 const (
+	// RoleControlPlane is the node that runs the control plane's static pods.
 	RoleControlPlane = "control-plane"
-	RoleWorker       = "worker"
+	// RoleWorker is a node that runs workloads only.
+	RoleWorker = "worker"
 )
 
 // Node is a machine of the cluster as the exam presents it: files at their
