@@ -17,6 +17,7 @@ import (
 // Status of one check; the order is pass < warn < fail.
 type Status string
 
+// The statuses of a finding, from best to worst.
 const (
 	Pass Status = "pass"
 	Warn Status = "warn"
