@@ -251,6 +251,7 @@ func defaultStateDir() (string, error) {
 	return filepath.Join(home, ".local", "state", "ckslab"), nil
 }
 
+// Name is the backend name users select with --backend kind.
 func (b *Backend) Name() string { return "kind" }
 
 // Facts are the kind backend's: nodes are containers, isolated from the

@@ -32,7 +32,10 @@ func NewNode(name, role, cli string, run Runner) *Node {
 	return &Node{name: name, role: role, cli: cli, run: run}
 }
 
+// Name is the node (container) name.
 func (n *Node) Name() string { return n.name }
+
+// Role is cluster.RoleControlPlane or cluster.RoleWorker.
 func (n *Node) Role() string { return n.role }
 
 // Exec runs argv in the node. stdin, when non-nil, is streamed to the command.
