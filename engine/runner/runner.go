@@ -208,13 +208,16 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 	})
 	err := r.step("setup", "Seeding "+s.ID, func() error {
 		if !r.SharedCluster {
-			b, err := ops.TakeBaseline(ctx, k)
-			if err != nil {
-				return err
-			}
-			st.Baseline = b
-			if err := r.saveState(st); err != nil {
-				return err
+			// Without a baseline, reset still undoes everything setup and
+			// fixes tracked; a cluster whose API cannot be listed now fails
+			// the setup steps that need it with their own reason.
+			if b, err := ops.TakeBaseline(ctx, k); err != nil {
+				r.emit(Event{Kind: StepLine, Step: "setup", Line: "reset will undo only what setup tracks: " + firstLine(err.Error())})
+			} else {
+				st.Baseline = b
+				if err := r.saveState(st); err != nil {
+					return err
+				}
 			}
 		}
 		if err := r.installCRDs(ctx, s, k); err != nil {
@@ -494,4 +497,11 @@ func deleteLab(ctx context.Context, k *kube.Client, st *LabState) error {
 		objs = append(append([]ops.ObjectRecord(nil), objs...), extra...)
 	}
 	return ops.DeleteTracked(ctx, k, st.Scenario, objs)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
