@@ -50,11 +50,7 @@ func (b *Backend) startSupervisor(nodeDir string) error {
 	// and it outlives the ckslab command that started it. A supervisor
 	// command may ask to die with its parent instead (test clusters: a
 	// killed or timed-out test binary must not leave a control plane).
-	attr := &syscall.SysProcAttr{Setsid: true}
-	if cmd.SysProcAttr != nil {
-		attr.Pdeathsig = cmd.SysProcAttr.Pdeathsig
-	}
-	cmd.SysProcAttr = attr
+	cmd.SysProcAttr = supervisorAttr(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start supervisor %s: %w", cmd.Path, err)
 	}

@@ -67,9 +67,7 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 		return "create pipe: " + err.Error(), false
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
-	// Own process group so a stop reaches any helper it forks; Pdeathsig so
-	// the component dies with the supervisor even on SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = componentAttr()
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()

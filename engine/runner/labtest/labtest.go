@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -98,7 +97,7 @@ func Main(m *testing.M, name string, lab **Lab) int {
 				// Killed, interrupted or timed out, the test binary takes its
 				// cluster with it (the supervisor stops the components on
 				// SIGTERM), so no control plane outlives a broken run.
-				cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+				dieWithParent(cmd)
 			}
 			return cmd
 		}))
