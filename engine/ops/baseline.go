@@ -97,7 +97,7 @@ func listBaselineKinds(ctx context.Context, k *kube.Client) ([]listed, error) {
 			case apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err):
 				return // not served by this cluster's version
 			case err != nil:
-				errs = append(errs, fmt.Errorf("list %s: %w", bk.gvr.Resource, kube.Explain(k.Config.Host, err)))
+				errs = append(errs, fmt.Errorf("list %s: %w", bk.gvr.Resource, err)) // kube.IsUnreachable still sees a timeout
 				return
 			}
 			for _, o := range l.Items {

@@ -449,7 +449,7 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 		// Objects first while the API server still runs the lab's config
 		// (it may be the only one able to read them); if it is down (the
 		// learner broke its manifest), they are deleted after the restore.
-		early := deleteLab(ctx, k, st)
+		early := deleteLab(ctx, k, st, false)
 		if early != nil && !kube.IsUnreachable(early) {
 			return early
 		}
@@ -471,7 +471,7 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 			}
 		}
 		if early != nil {
-			if err := deleteLab(ctx, k, st); err != nil {
+			if err := deleteLab(ctx, k, st, true); err != nil {
 				return err
 			}
 		}
@@ -486,15 +486,31 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 
 // deleteLab deletes what the lab's setup and fixes created (tracked and
 // labelled objects) and what else appeared since its baseline: objects the
-// learner made with kubectl outside the scenario's namespaces.
-func deleteLab(ctx context.Context, k *kube.Client, st *LabState) error {
+// learner made with kubectl outside the scenario's namespaces. After node
+// files were restored (restored), the API server may still be reconnecting
+// to a restarted etcd: the listing is then retried while the server does
+// not answer, for as long as a component may take to become healthy.
+// Before the restore it is not (an API server the learner broke answers
+// only after the restore).
+func deleteLab(ctx context.Context, k *kube.Client, st *LabState, restored bool) error {
 	objs := st.Tracked.Objects
 	if st.Baseline != nil {
-		extra, err := ops.SinceBaseline(ctx, k, st.Scenario, st.Baseline)
-		if err != nil {
-			return err
+		deadline := time.Now().Add(ops.HealthyTimeout)
+		for {
+			extra, err := ops.SinceBaseline(ctx, k, st.Scenario, st.Baseline)
+			if err == nil {
+				objs = append(append([]ops.ObjectRecord(nil), objs...), extra...)
+				break
+			}
+			if !restored || !kube.IsUnreachable(err) || time.Now().After(deadline) {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
 		}
-		objs = append(append([]ops.ObjectRecord(nil), objs...), extra...)
 	}
 	return ops.DeleteTracked(ctx, k, st.Scenario, objs)
 }
