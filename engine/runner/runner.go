@@ -180,6 +180,11 @@ func (r *Runner) Start(ctx context.Context, id string) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.seedOn(ctx, s, cl)
+}
+
+// seedOn undoes this runner's previous lab on cluster cl and seeds s there.
+func (r *Runner) seedOn(ctx context.Context, s *load.Scenario, cl *cluster.Cluster) (*Lab, error) {
 	k, err := kube.New(cl.Kubeconfig)
 	if err != nil {
 		return nil, err

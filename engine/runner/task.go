@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/ckslab/ckslab/engine/cluster"
-	"github.com/ckslab/ckslab/engine/kube"
 )
 
 // StartOnRunning is Start for a scenario seeded next to other labs on a
@@ -38,16 +37,5 @@ func (r *Runner) StartOnRunning(ctx context.Context, id string) (*Lab, error) {
 	if why := MissingCapabilities(s, r.Backend, cl.Capabilities); why != "" && cl.Capabilities != nil {
 		return nil, errors.New(why)
 	}
-	k, err := kube.New(cl.Kubeconfig)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.resetPrevious(ctx, cl, k); err != nil {
-		return nil, err
-	}
-	st, err := r.setup(ctx, s, cl, k)
-	if err != nil {
-		return nil, err
-	}
-	return &Lab{Scenario: s, Cluster: cl, State: *st}, nil
+	return r.seedOn(ctx, s, cl)
 }
