@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -53,14 +54,23 @@ type KindSettings struct {
 	// (default) or kind.AddonSourceCache (CI: a node image built by
 	// hack/kind-node-image.sh carries them; CKSLAB_KIND_ADDON_SOURCE).
 	AddonSource string
+	// ExtraImages are docker-archive tarballs imported into every node at
+	// cluster up (kind.ExtraImagesEnv, CI only: stand-ins for images an
+	// offline node cannot pull, from hack/ci-workload-images.sh).
+	ExtraImages []string
 }
 
 // KindSettingsFromEnv reads CKSLAB_KIND_NODE_IMAGE, CKSLAB_KIND_CNI,
-// CKSLAB_KIND_NETPOL and CKSLAB_KIND_NETPOL_IMAGE.
+// CKSLAB_KIND_NETPOL, CKSLAB_KIND_NETPOL_IMAGE, CKSLAB_KIND_ADDON_SOURCE
+// and CKSLAB_KIND_EXTRA_IMAGES (tarballs separated like PATH).
 func KindSettingsFromEnv(getenv func(string) string) KindSettings {
+	var extra []string
+	if v := getenv(kind.ExtraImagesEnv); v != "" {
+		extra = filepath.SplitList(v)
+	}
 	return KindSettings{NodeImage: getenv("CKSLAB_KIND_NODE_IMAGE"), CNI: getenv("CKSLAB_KIND_CNI"),
 		NetPol: getenv("CKSLAB_KIND_NETPOL"), NetPolImage: getenv("CKSLAB_KIND_NETPOL_IMAGE"),
-		AddonSource: getenv(kind.AddonSourceEnv)}
+		AddonSource: getenv(kind.AddonSourceEnv), ExtraImages: extra}
 }
 
 // EffectiveNodeImage is the node image the kind backend uses with these settings.
@@ -173,6 +183,9 @@ func newKind(o Options, engine string) (cluster.Backend, error) {
 	}
 	if o.Kind.AddonSource != "" {
 		opts = append(opts, kind.WithAddonSource(o.Kind.AddonSource))
+	}
+	if len(o.Kind.ExtraImages) > 0 {
+		opts = append(opts, kind.WithExtraImages(o.Kind.ExtraImages))
 	}
 	b, err := kind.New(opts...)
 	if err != nil {

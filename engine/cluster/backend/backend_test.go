@@ -91,10 +91,14 @@ func TestResolveAutoFollowsTheRunningCluster(t *testing.T) {
 }
 
 func TestKindSettingsFromEnv(t *testing.T) {
-	env := map[string]string{"CKSLAB_KIND_NODE_IMAGE": "ckslab.local/kind-node:v1", "CKSLAB_KIND_CNI": "bridge"}
+	env := map[string]string{"CKSLAB_KIND_NODE_IMAGE": "ckslab.local/kind-node:v1", "CKSLAB_KIND_CNI": "bridge",
+		"CKSLAB_KIND_EXTRA_IMAGES": "/c/workloads.tar:/c/other.tar"}
 	k := KindSettingsFromEnv(func(k string) string { return env[k] })
 	if k.NodeImage != "ckslab.local/kind-node:v1" || k.CNI != "bridge" || k.EffectiveNodeImage() != "ckslab.local/kind-node:v1" {
 		t.Fatalf("settings = %+v", k)
+	}
+	if len(k.ExtraImages) != 2 || k.ExtraImages[0] != "/c/workloads.tar" || k.ExtraImages[1] != "/c/other.tar" {
+		t.Fatalf("extra images = %q", k.ExtraImages)
 	}
 	if (KindSettings{}).EffectiveNodeImage() == "" {
 		t.Fatal("default node image is empty")

@@ -103,6 +103,7 @@ type Backend struct {
 	calico       ManifestPin
 	gatekeeper   ManifestPin
 	addonSource  string
+	extraImages  []string
 	poll         time.Duration
 	readyTimeout time.Duration
 }
@@ -367,6 +368,11 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 	if err != nil {
 		return nil, err
 	}
+	// Refuse a missing or malformed CI image tarball before creating nodes.
+	extraRefs, err := b.extraImageRefs()
+	if err != nil {
+		return nil, err
+	}
 	kubeconfig := b.KubeconfigPath(name)
 	if found {
 		if have := b.variantOf(name); have != variant {
@@ -441,6 +447,9 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 		}
 	}
 	if err := b.ensureNetwork(ctx, c, cp, progress); err != nil {
+		return nil, err
+	}
+	if err := b.importExtraImages(ctx, c, extraRefs, progress); err != nil {
 		return nil, err
 	}
 	for _, a := range spec.Addons {

@@ -1,9 +1,7 @@
 package kind
 
 import (
-	"archive/tar"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,27 +75,14 @@ func (b *Backend) netpolOf(name string) string {
 // archiveImageRef reads the one image name of a docker-archive tarball
 // (its manifest.json RepoTags).
 func archiveImageRef(r io.Reader) (string, error) {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return "", errors.New("no manifest.json: not a docker-archive tarball")
-		}
-		if err != nil {
-			return "", err
-		}
-		if strings.TrimPrefix(h.Name, "./") != "manifest.json" {
-			continue
-		}
-		var m []struct{ RepoTags []string }
-		if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&m); err != nil {
-			return "", fmt.Errorf("manifest.json: %w", err)
-		}
-		if len(m) != 1 || len(m[0].RepoTags) != 1 {
-			return "", fmt.Errorf("manifest.json must name exactly one image, it has %d", len(m))
-		}
-		return m[0].RepoTags[0], nil
+	refs, err := archiveRefs(r)
+	if err != nil {
+		return "", err
 	}
+	if len(refs) != 1 {
+		return "", fmt.Errorf("manifest.json must name exactly one image, it has %d", len(refs))
+	}
+	return refs[0], nil
 }
 
 func imageRefOfFile(path string) (string, error) {
