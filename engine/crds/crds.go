@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	getter "github.com/hashicorp/go-getter"
+	getter "github.com/hashicorp/go-getter/v2"
 )
 
 // Bundle is one pinned CRD file.
@@ -166,15 +166,10 @@ func (s Source) Get(ctx context.Context, b Bundle) ([]byte, string, error) {
 	}
 	hg := &getter.HttpGetter{Netrc: false, XTerraformGetDisabled: true, Client: client}
 	c := &getter.Client{
-		Ctx:           ctx,
-		Src:           b.URL + "?checksum=sha256:" + b.SHA256,
-		Dst:           tmp,
-		Mode:          getter.ClientModeFile,
-		Getters:       map[string]getter.Getter{"http": hg, "https": hg},
+		Getters:       []getter.Getter{hg},
 		Decompressors: map[string]getter.Decompressor{},
-		Detectors:     []getter.Detector{},
 	}
-	if err := c.Get(); err != nil {
+	if _, err := c.Get(ctx, &getter.Request{Src: b.URL + "?checksum=sha256:" + b.SHA256, Dst: tmp, GetMode: getter.ModeFile}); err != nil {
 		_ = os.Remove(tmp)
 		msg := fmt.Sprintf("get %s CRDs %s: download %s: %v; offline, run `go mod download %s@%s` (or hack/istio-crds.sh), or place the verified file at %s",
 			b.Name, b.Version, b.URL, err, b.Module, b.ModuleVersion, cached)

@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 
-	getter "github.com/hashicorp/go-getter"
+	getter "github.com/hashicorp/go-getter/v2"
 )
 
 // guardedDecompressor records the archive's digest and scans every entry

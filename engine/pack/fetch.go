@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	getter "github.com/hashicorp/go-getter"
+	getter "github.com/hashicorp/go-getter/v2"
 )
 
 // fetched is what a fetch produced in the staging directory.
@@ -60,23 +60,20 @@ func (m *Manager) fetch(ctx context.Context, src source, dst string) (fetched, e
 	gctx, stop := watchSize(ctx, dst, 4*lim.TotalBytes)
 	defer stop()
 	client := &getter.Client{
-		Ctx:  gctx,
-		Src:  getSrc,
-		Dst:  dst,
-		Mode: getter.ClientModeDir,
-		Getters: map[string]getter.Getter{
-			"git":   &getter.GitGetter{Timeout: gitTimeout},
-			"http":  httpGetter,
-			"https": httpGetter,
-			"file":  &getter.FileGetter{Copy: true},
-		},
-		Detectors: []getter.Detector{
-			new(getter.GitHubDetector), new(getter.GitLabDetector), new(getter.GitDetector), new(getter.FileDetector),
+		// Tried in this order; each takes only the sources it detects
+		// (git:: or ssh/git schemes and GitHub/GitLab shorthands; http(s);
+		// file).
+		Getters: []getter.Getter{
+			&getter.GitGetter{Timeout: gitTimeout, Detectors: []getter.Detector{
+				new(getter.GitHubDetector), new(getter.GitLabDetector), new(getter.GitDetector),
+			}},
+			httpGetter,
+			&getter.FileGetter{},
 		},
 		Decompressors:   decompressors,
 		DisableSymlinks: true,
 	}
-	if err := client.Get(); err != nil {
+	if _, err := client.Get(gctx, &getter.Request{Src: getSrc, Dst: dst, GetMode: getter.ModeDir, Copy: true}); err != nil {
 		var r *Refusal
 		if errors.As(err, &r) {
 			return fetched{}, r

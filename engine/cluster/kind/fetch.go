@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	getter "github.com/hashicorp/go-getter"
+	getter "github.com/hashicorp/go-getter/v2"
 )
 
 // manifestCache downloads pinned manifests once into dir and verifies them.
@@ -58,16 +58,11 @@ func (m manifestCache) Get(ctx context.Context, p ManifestPin) ([]byte, error) {
 		sep = "&"
 	}
 	c := &getter.Client{
-		Ctx:     ctx,
-		Src:     p.URL + sep + "checksum=sha256:" + p.SHA256,
-		Dst:     tmp,
-		Mode:    getter.ClientModeFile,
-		Getters: map[string]getter.Getter{"http": httpGetter, "https": httpGetter},
-		// No decompressors or detectors: the source is a plain https URL.
+		Getters: []getter.Getter{httpGetter},
+		// No decompressors: the source is a plain https URL.
 		Decompressors: map[string]getter.Decompressor{},
-		Detectors:     []getter.Detector{},
 	}
-	if err := c.Get(); err != nil {
+	if _, err := c.Get(ctx, &getter.Request{Src: p.URL + sep + "checksum=sha256:" + p.SHA256, Dst: tmp, GetMode: getter.ModeFile}); err != nil {
 		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("download %s manifest %s from %s: %w (if offline, load a bundle with `ckslab images load`, or place the verified file at %s)",
 			p.Name, p.Version, p.URL, err, dst)

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	getter "github.com/hashicorp/go-getter"
+	getter "github.com/hashicorp/go-getter/v2"
 
 	"github.com/ckslab/ckslab/engine/cluster"
 )
@@ -174,7 +174,8 @@ func (r *resolver) httpClient() *http.Client {
 	}}
 }
 
-func (r *resolver) getterClient(ctx context.Context, src, dst string, mode getter.ClientMode) *getter.Client {
+// get fetches src (with its ?checksum=) into dst over http(s) only.
+func (r *resolver) get(ctx context.Context, src, dst string, mode getter.Mode) error {
 	httpGetter := &getter.HttpGetter{
 		Client:              r.httpClient(),
 		DoNotCheckHeadFirst: true,
@@ -182,19 +183,14 @@ func (r *resolver) getterClient(ctx context.Context, src, dst string, mode gette
 		ReadTimeout:           2 * time.Minute,
 		XTerraformGetDisabled: true,
 	}
-	return &getter.Client{
-		Ctx:  ctx,
-		Src:  src,
-		Dst:  dst,
-		Mode: mode,
-		Getters: map[string]getter.Getter{
-			"http":  httpGetter,
-			"https": httpGetter,
-		},
+	c := &getter.Client{
+		Getters: []getter.Getter{httpGetter},
 		// Bound what an archive may expand to: etcd's tarball is ~25 MB.
 		Decompressors:   getter.LimitedDecompressors(64, 512<<20),
 		DisableSymlinks: true,
 	}
+	_, err := c.Get(ctx, &getter.Request{Src: src, Dst: dst, GetMode: mode})
+	return err
 }
 
 // download fetches official release binaries with checksum verification.
@@ -231,8 +227,7 @@ func (r *resolver) downloadK8s(ctx context.Context, name string) error {
 		return err
 	}
 	defer os.RemoveAll(tmpDir)
-	c := r.getterClient(ctx, u+"?checksum=file:"+u+".sha256", tmp, getter.ClientModeFile)
-	if err := c.Get(); err != nil {
+	if err := r.get(ctx, u+"?checksum=file:"+u+".sha256", tmp, getter.ModeFile); err != nil {
 		return fmt.Errorf("download %s: %w", u, err)
 	}
 	return installBinary(tmp, filepath.Join(r.cacheDir(), name))
@@ -250,8 +245,7 @@ func (r *resolver) downloadEtcd(ctx context.Context) error {
 	defer os.RemoveAll(tmpDir)
 	// SHA256SUMS lists every release asset; go-getter picks the line naming
 	// our archive, verifies it and unpacks the tarball into tmp.
-	c := r.getterClient(ctx, u+"?checksum=file:"+base+"/SHA256SUMS", tmp, getter.ClientModeDir)
-	if err := c.Get(); err != nil {
+	if err := r.get(ctx, u+"?checksum=file:"+base+"/SHA256SUMS", tmp, getter.ModeDir); err != nil {
 		return fmt.Errorf("download %s: %w", u, err)
 	}
 	return installBinary(filepath.Join(tmp, archive, binEtcd), filepath.Join(r.cacheDir(), binEtcd))
