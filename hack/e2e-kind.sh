@@ -12,6 +12,8 @@
 # Node image, CNI and NetworkPolicy engine come from CKSLAB_KIND_NODE_IMAGE /
 # CKSLAB_KIND_CNI / CKSLAB_KIND_NETPOL + CKSLAB_KIND_NETPOL_IMAGE (what
 # hack/ci-kind.sh sets for the offline image: bridge + kube-router, CI only);
+# CKSLAB_KIND_EXTRA_IMAGES (docker-archive tarballs imported into every node at
+# cluster up: the CI-only nginx stand-ins of hack/ci-workload-images.sh);
 # by default the pinned kindest/node image (pulled) and Calico. Without what it needs it prints one
 # SKIP line naming the missing host feature and exits 0.
 #
@@ -35,6 +37,12 @@ if [[ -n "$image" ]] && ! docker image inspect "$image" >/dev/null 2>&1; then
 fi
 if [[ -n "${CKSLAB_KIND_NETPOL_IMAGE:-}" && ! -s "$CKSLAB_KIND_NETPOL_IMAGE" ]]; then
   skip "NetworkPolicy engine image $CKSLAB_KIND_NETPOL_IMAGE is missing (build it: hack/kube-router-image.sh)"
+fi
+if [[ -n "${CKSLAB_KIND_EXTRA_IMAGES:-}" ]]; then
+  IFS=: read -r -a extra_images <<<"$CKSLAB_KIND_EXTRA_IMAGES"
+  for f in "${extra_images[@]}"; do
+    [[ -z "$f" || -s "$f" ]] || skip "CI stand-in image tarball $f is missing (build it: hack/ci-workload-images.sh)"
+  done
 fi
 
 WORK="$(mktemp -d)"
