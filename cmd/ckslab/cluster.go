@@ -12,6 +12,7 @@ import (
 
 	"github.com/ckslab/ckslab/engine/cluster"
 	"github.com/ckslab/ckslab/engine/cluster/backend"
+	"github.com/ckslab/ckslab/engine/cluster/existing"
 	"github.com/ckslab/ckslab/engine/runner"
 )
 
@@ -20,7 +21,9 @@ import (
 // already runs on one backend) wins over what auto would pick on this host.
 // CKSLAB_KIND_NODE_IMAGE and CKSLAB_KIND_CNI configure the kind backend.
 func (a *app) backendOptions() backend.Options {
-	o := backend.Options{StateRoot: a.stateRoot(), Cluster: a.clusterName, Kind: backend.KindSettingsFromEnv(os.Getenv)}
+	o := backend.Options{StateRoot: a.stateRoot(), Cluster: a.clusterName, Kind: backend.KindSettingsFromEnv(os.Getenv),
+		Existing: existing.Options{Kubeconfig: a.kubeconfig, Context: a.kubeContext, AllowControlPlane: a.allowControlPlane,
+			HelperImage: os.Getenv(existing.HelperImageEnv)}}
 	if st, err := (&runner.Runner{StateDir: a.stateRoot(), ClusterName: a.clusterName}).LoadState(); err == nil {
 		o.LabBackend = st.Backend
 	}
@@ -32,6 +35,9 @@ func (a *app) resolveBackend(ctx context.Context) (cluster.Backend, error) {
 	b, why, err := backend.Resolve(ctx, a.backendName, a.backendOptions())
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := b.(interface{ Close(context.Context) error }); ok {
+		a.closers = append(a.closers, c)
 	}
 	if a.backendName == "" || a.backendName == "auto" {
 		fmt.Fprintf(a.ErrOut, "backend %s\n", why)
@@ -102,6 +108,13 @@ func newClusterCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if b.Name() == existing.Name {
+				// Not ckslab's cluster: it stays, so the running lab is
+				// undone first (its objects and node-file backups).
+				if err := a.resetLabBeforeDown(cmd.Context(), b); err != nil {
+					return err
+				}
+			}
 			// Down is idempotent (it also clears leftovers of a failed
 			// Up); ask first only to say the right thing.
 			_, serr := b.Status(cmd.Context(), a.clusterName)
@@ -154,6 +167,22 @@ func newClusterCmd(a *app) *cobra.Command {
 	outputFlag(status, &output, "text", "json")
 	cmd.AddCommand(up, down, status)
 	return cmd
+}
+
+// resetLabBeforeDown undoes the lab running on cluster b, if any.
+func (a *app) resetLabBeforeDown(ctx context.Context, b cluster.Backend) error {
+	r, err := a.newRunner(ctx, runnerOptions{Catalog: true})
+	if err != nil {
+		return err
+	}
+	r.Backend = b
+	if _, err := r.LoadState(); errors.Is(err, runner.ErrNoLab) {
+		return nil
+	}
+	if err := r.Reset(ctx); err != nil && !errors.Is(err, cluster.ErrNotFound) {
+		return fmt.Errorf("undo the running lab before cluster down: %w (ckslab reset, then cluster down again)", err)
+	}
+	return nil
 }
 
 func printStatus(a *app, st *cluster.Status) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -54,6 +55,14 @@ type app struct {
 	stateDir    string
 	noColor     bool
 	yes         bool
+	// cluster backend (an existing cluster)
+	kubeconfig        string
+	kubeContext       string
+	allowControlPlane bool
+	// closers are backends holding resources on a cluster for this
+	// process (the cluster backend's node-access pods): closed when the
+	// verb ends, interrupted or not.
+	closers []interface{ Close(context.Context) error }
 
 	catalogOnce sync.Once
 	catalog     *load.Catalog
@@ -166,6 +175,9 @@ checks your fix with automated objectives that explain what is still wrong.`,
 	pf.StringVar(&a.backendName, "backend", envOr("CKSLAB_BACKEND", "auto"), "cluster backend: auto, kind or local (env CKSLAB_BACKEND)")
 	pf.StringVar(&a.clusterName, "cluster", envOr("CKSLAB_CLUSTER", "ckslab"), "cluster name (env CKSLAB_CLUSTER)")
 	pf.StringVar(&a.stateDir, "state-dir", "", "directory for ckslab state (default $XDG_STATE_HOME/ckslab; env CKSLAB_STATE_DIR)")
+	pf.StringVar(&a.kubeconfig, "kubeconfig", os.Getenv("CKSLAB_KUBECONFIG"), "cluster backend: your kubeconfig, only read (default $KUBECONFIG or ~/.kube/config; env CKSLAB_KUBECONFIG)")
+	pf.StringVar(&a.kubeContext, "context", os.Getenv("CKSLAB_CONTEXT"), "cluster backend: the kubeconfig context (default its current context; env CKSLAB_CONTEXT)")
+	pf.BoolVar(&a.allowControlPlane, "allow-control-plane", false, "cluster backend: let control-plane scenarios edit this cluster's static pod manifests (recorded per cluster until cluster down)")
 	pf.BoolVar(&a.noColor, "no-color", os.Getenv("NO_COLOR") != "", "disable colour (env NO_COLOR)")
 	_ = root.RegisterFlagCompletionFunc("backend", fixedCompletion(backend.Names()...))
 
@@ -188,6 +200,7 @@ func run(ctx context.Context, args []string, s streams) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	a.closeBackends()
 	if err == nil {
 		return 0
 	}
@@ -204,6 +217,19 @@ func run(ctx context.Context, args []string, s streams) int {
 	}
 	fmt.Fprintf(a.ErrOut, "error: %v\n", err)
 	return 1
+}
+
+// closeBackends releases what backends hold on clusters for this process,
+// with a fresh context: after Ctrl-C the verb's own context is cancelled.
+func (a *app) closeBackends() {
+	for _, c := range a.closers {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := c.Close(ctx); err != nil {
+			fmt.Fprintf(a.ErrOut, "warning: %v\n", err)
+		}
+		cancel()
+	}
+	a.closers = nil
 }
 
 func envOr(key, def string) string {

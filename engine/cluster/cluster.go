@@ -214,6 +214,15 @@ func CheckHostExec(c *Cluster, trusted, allowed bool) error {
 	return &HostExecRefused{Backend: c.Backend}
 }
 
+// ManagedByLabel (= ManagedByValue) marks objects ckslab's own machinery
+// creates on a cluster it did not provision (the cluster backend's
+// node-access and probe pods and their namespaces): Down deletes them, and
+// a lab reset leaves them alone (they are not the learner's).
+const (
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "ckslab"
+)
+
 // Node roles, as Node.Role reports them.
 const (
 	// RoleControlPlane is the node that runs the control plane's static pods.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/metadata"
 
+	"github.com/ckslab/ckslab/engine/cluster"
 	"github.com/ckslab/ckslab/engine/kube"
 )
 
@@ -160,6 +161,9 @@ func SinceBaseline(ctx context.Context, k *kube.Client, scenarioID string, b *Ba
 		}
 		if controllerMade(bk.kind, o.meta) {
 			continue
+		}
+		if o.meta.Labels[cluster.ManagedByLabel] == cluster.ManagedByValue {
+			continue // ckslab's own machinery (the cluster backend's node-access pods)
 		}
 		if v, ok := o.meta.Labels[ScenarioLabel]; ok && v != LabelValue(scenarioID) {
 			continue // another lab's seed on a shared cluster

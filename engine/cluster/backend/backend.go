@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/cluster/existing"
 	"github.com/ckslab/ckslab/engine/cluster/kind"
 	"github.com/ckslab/ckslab/engine/cluster/local"
 )
@@ -37,6 +38,10 @@ type Options struct {
 	Running func(ctx context.Context, b cluster.Backend, name string) bool
 	// Kind settings (see KindSettingsFromEnv).
 	Kind KindSettings
+	// Existing configures the cluster backend (an existing cluster:
+	// --kubeconfig, --context, --allow-control-plane); StateRoot is taken
+	// from Options.
+	Existing existing.Options
 }
 
 // KindSettings configure the kind backend beyond its defaults.
@@ -86,8 +91,10 @@ func running(ctx context.Context, b cluster.Backend, name string) bool {
 	return err == nil
 }
 
-// AllFacts are the facts every backend states, by backend name.
+// AllFacts are the facts every provisioning backend states, by backend name.
 func AllFacts() map[string]cluster.Facts {
+	// Not the cluster backend: what it provides is whatever the user's
+	// cluster has, so "only kind provides X" stays the advice.
 	return map[string]cluster.Facts{"kind": kind.Facts(), "local": local.Facts()}
 }
 
@@ -114,7 +121,7 @@ func OnlyProvider(reqs []cluster.Capability) string {
 }
 
 // Names are the accepted --backend values.
-func Names() []string { return []string{"auto", "kind", "local"} }
+func Names() []string { return []string{"auto", "kind", "local", existing.Name} }
 
 // Resolve returns the backend for name and a sentence saying why it was
 // chosen: "kind" or "local" forced; "auto" (or "") picks kind when Docker
@@ -131,7 +138,7 @@ func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, stri
 	switch name {
 	case "", "auto":
 		switch o.LabBackend {
-		case "kind", "local":
+		case "kind", "local", existing.Name:
 			b, _, err := Resolve(ctx, o.LabBackend, o)
 			return b, o.LabBackend + " (the running lab's backend)", err
 		}
@@ -160,8 +167,16 @@ func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, stri
 	case "local":
 		b, err := newLocal()
 		return b, "local (forced)", err
+	case existing.Name:
+		eo := o.Existing
+		eo.StateRoot = o.StateRoot
+		if eo.StateRoot == "" {
+			return nil, "", fmt.Errorf("the %s backend needs a state dir", existing.Name)
+		}
+		b, err := existing.New(eo)
+		return b, existing.Name + " (forced: an existing cluster)", err
 	}
-	return nil, "", fmt.Errorf("unknown backend %q: use auto, kind or local", name)
+	return nil, "", fmt.Errorf("unknown backend %q: use auto, kind, local or %s", name, existing.Name)
 }
 
 func newKind(o Options, engine string) (cluster.Backend, error) {
