@@ -9,9 +9,6 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/glamour"
-	"github.com/charmbracelet/glamour/styles"
-	"github.com/muesli/termenv"
 
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/exam"
@@ -76,26 +73,6 @@ func (p *taskPanel) render() {
 	p.renderedW = w
 	p.rendered = renderMarkdown(p.markdown(), w, p.c.NoColor)
 	p.vp.SetContent(p.rendered)
-}
-
-// renderMarkdown renders with glamour at a width; plain wrapped text when
-// glamour fails (the task must always be readable).
-func renderMarkdown(md string, width int, noColor bool) string {
-	w := max(width-2, 20)
-	opts := []glamour.TermRendererOption{glamour.WithWordWrap(w)}
-	if noColor {
-		opts = append(opts, glamour.WithStandardStyle(styles.AsciiStyle), glamour.WithColorProfile(termenv.Ascii))
-	} else {
-		opts = append(opts, glamour.WithStandardStyle(styles.DarkStyle))
-	}
-	r, err := glamour.NewTermRenderer(opts...)
-	if err == nil {
-		out, err := r.Render(md)
-		if err == nil {
-			return strings.Trim(out, "\n")
-		}
-	}
-	return strings.Join(wrap(md, w), "\n")
 }
 
 // startCheck runs the lab's checks in a tea.Cmd; the UI keeps drawing (with a
