@@ -169,7 +169,7 @@ func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, stri
 		return b, "local (forced)", err
 	case existing.Name:
 		eo := o.Existing
-		eo.StateRoot = o.StateRoot
+		eo.StateRoot, eo.ClusterName = o.StateRoot, o.Cluster
 		if eo.StateRoot == "" {
 			return nil, "", fmt.Errorf("the %s backend needs a state dir", existing.Name)
 		}

@@ -54,6 +54,9 @@ type Options struct {
 	AllowControlPlane bool
 	// HelperImage runs the node-access and probe pods (default DefaultHelperImage).
 	HelperImage string
+	// ClusterName is the cluster Capabilities reports on (--cluster;
+	// default DefaultClusterName).
+	ClusterName string
 }
 
 // Backend implements cluster.Backend for an existing cluster.
@@ -96,6 +99,7 @@ func Facts() cluster.Facts {
 		Provides: cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd,
 			v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapAppArmor, v1alpha1.CapGatekeeper, v1alpha1.CapPSP),
 		Needs: map[cluster.Capability]string{
+			v1alpha1.CapAPI:              "an API server that answers and the permissions labs need (`ckslab cluster up --backend cluster --kubeconfig FILE` says what is missing)",
 			v1alpha1.CapControlPlaneNode: "one kubeadm control-plane node whose " + manifestsDir + " the node-access pod reaches, and an opt-in (" + OptInHint + ")",
 			v1alpha1.CapEtcd:             "etcd running on the control-plane node with its client certificate (" + etcdCert + ")",
 			v1alpha1.CapWorkloads:        "pods that run (the " + DefaultHelperImage + " image pullable on the nodes, or " + HelperImageEnv + ")",
@@ -273,10 +277,10 @@ func (b *Backend) Close(ctx context.Context) error {
 // Capabilities reports what Up detected on the cluster; a cluster not yet
 // up is brought up (checked and probed) now, so nothing is assumed.
 func (b *Backend) Capabilities(ctx context.Context) cluster.Capabilities {
-	if r, err := b.load(""); err == nil && r.Detected != nil && b.o.Kubeconfig == "" {
+	if r, err := b.load(b.o.ClusterName); err == nil && r.Detected != nil && b.o.Kubeconfig == "" {
 		return b.gated(r).Capabilities()
 	}
-	c, err := b.Up(ctx, cluster.Spec{}, nil)
+	c, err := b.Up(ctx, cluster.Spec{Name: b.o.ClusterName}, nil)
 	if err != nil {
 		return cluster.Capabilities{}
 	}
