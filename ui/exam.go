@@ -69,7 +69,7 @@ func newExamPage(ctx context.Context, c *common.Common, labs []Lab, plan exam.Pl
 	return p
 }
 
-func (p *examPage) Init() tea.Cmd { return tick(p.id, time.Second, p.c.Now) }
+func (p *examPage) Init() tea.Cmd { return tick(p.id, p.c.Now) }
 
 // Fixed rows: header, strip, subtitle, rule, rule, status, help.
 const examChromeRows = 7
@@ -113,7 +113,7 @@ func (p *examPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			p.setStatus("Time is up.", false)
 			return p, p.end()
 		}
-		return p, tick(p.id, time.Second, p.c.Now)
+		return p, tick(p.id, p.c.Now)
 	case spinner.TickMsg:
 		if p.ending {
 			var cmd tea.Cmd

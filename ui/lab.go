@@ -106,7 +106,7 @@ func (p *labPage) Init() tea.Cmd {
 	if p.store != nil {
 		rec = record(func() error { return p.store.StartAttempt(id, start) })
 	}
-	return tea.Batch(tick(p.id, time.Second, p.c.Now), rec)
+	return tea.Batch(tick(p.id, p.c.Now), rec)
 }
 
 // Fixed rows: header, subtitle, rule, rule, status, help.
@@ -140,7 +140,7 @@ func (p *labPage) Update(msg tea.Msg) (page, tea.Cmd) {
 			return p, nil
 		}
 		p.now = msg.t
-		return p, tick(p.id, time.Second, p.c.Now)
+		return p, tick(p.id, p.c.Now)
 	case spinner.TickMsg:
 		return p, p.panel.updateSpinner(msg)
 	case checkDoneMsg:

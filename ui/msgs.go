@@ -51,9 +51,12 @@ var pageIDs atomic.Int64
 // nextID is a page-instance id for scoping ticks and async results.
 func nextID() int { return int(pageIDs.Add(1)) }
 
+// tickEvery is how often timed pages (lab, exam, provisioning) redraw.
+const tickEvery = time.Second
+
 // tick reads the injected clock (not the timer's time) so tests are deterministic.
-func tick(id int, every time.Duration, now func() time.Time) tea.Cmd {
-	return tea.Tick(every, func(time.Time) tea.Msg { return tickMsg{id: id, t: now()} })
+func tick(id int, now func() time.Time) tea.Cmd {
+	return tea.Tick(tickEvery, func(time.Time) tea.Msg { return tickMsg{id: id, t: now()} })
 }
 
 func record(fn func() error) tea.Cmd {

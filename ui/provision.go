@@ -69,7 +69,7 @@ func newProvisionPage(parent context.Context, c *common.Common, eng Engine, ids 
 }
 
 func (p *provisionPage) Init() tea.Cmd {
-	return tea.Batch(p.startNext(), p.spinner.Tick, tick(p.id, time.Second, p.c.Now))
+	return tea.Batch(p.startNext(), p.spinner.Tick, tick(p.id, p.c.Now))
 }
 
 // startNext runs Engine.Start for ids[cur] in a goroutine; its events and its
@@ -100,7 +100,7 @@ func (p *provisionPage) Update(msg tea.Msg) (page, tea.Cmd) {
 	case tickMsg:
 		if msg.id == p.id {
 			p.now = msg.t
-			return p, tick(p.id, time.Second, p.c.Now)
+			return p, tick(p.id, p.c.Now)
 		}
 	case spinner.TickMsg:
 		var cmd tea.Cmd

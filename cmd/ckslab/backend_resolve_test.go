@@ -14,7 +14,7 @@ import (
 // ran on the local backend.
 func TestEveryVerbFollowsTheLabsBackend(t *testing.T) {
 	e := isolate(t)
-	writeLab(t, e, "ckslab", runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local",
+	writeLab(t, e, runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local",
 		Kubeconfig: filepath.Join(e.root, "kubeconfig"), SetupDone: true})
 	for _, args := range [][]string{{"cluster", "status"}, {"ssh", "controlplane", "true"}, {"cluster", "down"}} {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {

@@ -552,7 +552,7 @@ func TestLintEveryInvalidFixture(t *testing.T) {
 			}
 			for _, l := range lines {
 				m := locRE.FindStringSubmatch(l)
-				if m == nil || m[1] != f || m[2] == "0" || m[3] == "0" {
+				if len(m) != 4 || m[1] != f || m[2] == "0" || m[3] == "0" {
 					t.Errorf("problem %q is not located as %s:LINE:COL: ...", l, f)
 				}
 			}
@@ -896,10 +896,11 @@ func TestClusterCommandsWithoutACluster(t *testing.T) {
 	noDownloads(t, e)
 }
 
-// writeLab records a lab the way `ckslab start` does, without a cluster.
-func writeLab(t *testing.T, e testEnv, cluster string, st runner.LabState) string {
+// writeLab records a lab of the default cluster ("ckslab") the way
+// `ckslab start` does, without a cluster.
+func writeLab(t *testing.T, e testEnv, st runner.LabState) string {
 	t.Helper()
-	p := filepath.Join(e.state, "labs", cluster+".json")
+	p := filepath.Join(e.state, "labs", "ckslab.json")
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -928,7 +929,7 @@ func readLab(t *testing.T, p string) runner.LabState {
 
 func TestLabWhoseClusterIsGone(t *testing.T) {
 	e := isolate(t)
-	p := writeLab(t, e, "ckslab", runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local",
+	p := writeLab(t, e, runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local",
 		Kubeconfig: filepath.Join(e.root, "kubeconfig"), SetupDone: true})
 
 	for _, args := range [][]string{{"check"}, {"check", "-o", "json"}, {"check", "-o", "junit"}} {
@@ -963,7 +964,7 @@ func TestBrokenLabState(t *testing.T) {
 		wantFailure(t, r, 1, "lab state "+p+" is corrupt")
 	}
 
-	writeLab(t, e, "ckslab", runner.LabState{Scenario: "gone-01", Backend: "local"})
+	writeLab(t, e, runner.LabState{Scenario: "gone-01", Backend: "local"})
 	r := runCLI(t, "hint")
 	wantFailure(t, r, 1, `no scenario "gone-01"`)
 	r = runCLI(t, "check", "--backend", "local")
@@ -973,7 +974,7 @@ func TestBrokenLabState(t *testing.T) {
 func TestEnvPrintsTheLabKubeconfig(t *testing.T) {
 	e := isolate(t)
 	kc := filepath.Join(e.root, "my kube's", "config")
-	writeLab(t, e, "ckslab", runner.LabState{Scenario: "psp-01", Backend: "local", Kubeconfig: kc})
+	writeLab(t, e, runner.LabState{Scenario: "psp-01", Backend: "local", Kubeconfig: kc})
 	r := runCLI(t, "env")
 	wantSuccess(t, r)
 	if want := "export KUBECONFIG=" + shellQuote(kc) + "\n"; r.stdout != want {
@@ -994,7 +995,7 @@ func TestHintReadsTheScenarioAndRecordsPenalties(t *testing.T) {
 	if len(hints) != 3 {
 		t.Fatalf("psp-01 has %d hints on disk; the test expects 3", len(hints))
 	}
-	p := writeLab(t, e, "ckslab", runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local", SetupDone: true})
+	p := writeLab(t, e, runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local", SetupDone: true})
 	line := func(n int) string {
 		return "Hint " + strconv.Itoa(n) + "/3 (-" + strconv.Itoa(hints[n-1].Penalty) + "): " + hints[n-1].Text + "\n"
 	}
@@ -1047,7 +1048,7 @@ func TestHintReadsTheScenarioAndRecordsPenalties(t *testing.T) {
 func TestSolution(t *testing.T) {
 	e := isolate(t)
 	d := diskScenarios(t)["psp-01"]
-	p := writeLab(t, e, "ckslab", runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local", SetupDone: true})
+	p := writeLab(t, e, runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local", SetupDone: true})
 
 	// Off a terminal the solution needs --yes.
 	r := runCLI(t, "solution")
@@ -1087,7 +1088,7 @@ func TestSolution(t *testing.T) {
 		{"prompt", "yes\n", true, []string{"solution"}},
 	} {
 		t.Run(run.name, func(t *testing.T) {
-			writeLab(t, e, "ckslab", runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local", SetupDone: true})
+			writeLab(t, e, runner.LabState{Scenario: "psp-01", Cluster: "ckslab", Backend: "local", SetupDone: true})
 			r := runCLIWith(t, run.stdin, run.tty, run.args...)
 			wantSuccess(t, r)
 			if !strings.HasPrefix(r.stdout, wantText[0]) {

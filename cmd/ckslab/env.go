@@ -39,9 +39,14 @@ func newEnvCmd(a *app) *cobra.Command {
 	}
 }
 
+// shellSafe reports whether r needs no quoting in a POSIX shell word.
+func shellSafe(r rune) bool {
+	return r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
 func shellQuote(s string) string {
 	for _, r := range s {
-		if !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		if !shellSafe(r) {
 			out := "'"
 			for _, c := range s {
 				if c == '\'' {

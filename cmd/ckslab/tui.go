@@ -75,19 +75,19 @@ func (a *app) tuiEngine(ctx context.Context, allowHost bool) (*runnerEngine, err
 	return newRunnerEngine(ctx, r), nil
 }
 
-func newRunnerEngine(ctx context.Context, r *runner.Runner) *runnerEngine {
-	return &runnerEngine{r: r, caps: r.Backend.Capabilities(ctx)}
-}
-
-// startExam makes e run an exam: every Start seeds one more task.
-func (e *runnerEngine) startExam() { e.session = exam.NewSession(e.r) }
-
 type runnerEngine struct {
 	r    *runner.Runner
 	caps cluster.Capabilities
 	// session runs an exam's tasks (nil outside an exam).
 	session *exam.Session
 }
+
+func newRunnerEngine(ctx context.Context, r *runner.Runner) *runnerEngine {
+	return &runnerEngine{r: r, caps: r.Backend.Capabilities(ctx)}
+}
+
+// startExam makes e run an exam: every Start seeds one more task.
+func (e *runnerEngine) startExam() { e.session = exam.NewSession(e.r) }
 
 func (e *runnerEngine) Supports(s *load.Scenario) error {
 	if why := runner.MissingCapabilities(s, e.r.Backend, e.caps); why != "" {
@@ -237,7 +237,8 @@ func (l *runnerLab) ShellCommand() (*exec.Cmd, error) {
 	if dir, err := writeSSHShim(r.StateDir, r.ClusterName, r.Backend.Name(), names); err == nil {
 		path = dir + string(os.PathListSeparator) + path
 	}
-	cmd.Env = append(env, "PATH="+path)
+	env = append(env, "PATH="+path)
+	cmd.Env = env
 	return cmd, nil
 }
 

@@ -53,8 +53,8 @@ type instr struct {
 	line  int
 }
 
-// ParseDockerfile returns the stages and instructions of a Dockerfile.
-func ParseDockerfile(data []byte) ([]stage, []instr, error) {
+// parseDockerfile returns the stages and instructions of a Dockerfile.
+func parseDockerfile(data []byte) ([]stage, []instr, error) {
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
 		return nil, nil, err
@@ -113,7 +113,7 @@ func (d *dockerfile) run(ctx context.Context, env *Env) outcome {
 
 // evaluate judges a Dockerfile's content against the rules.
 func (d *dockerfile) evaluate(data []byte) outcome {
-	stages, instrs, err := ParseDockerfile(data)
+	stages, instrs, err := parseDockerfile(data)
 	if err != nil {
 		return failed(fmt.Sprintf("%s does not parse: %s", d.spec.Path, sentence(err.Error())))
 	}
@@ -133,12 +133,12 @@ func (d *dockerfile) evaluate(data []byte) outcome {
 	final := stages[len(stages)-1]
 	var problems, ev []string
 	for _, r := range d.spec.Rules {
-		switch {
-		case r == "multiStage":
+		switch r {
+		case "multiStage":
 			if len(stages) < 2 {
 				problems = append(problems, "it has a single stage; use a multi-stage build so build tools stay out of the final image")
 			}
-		case r == "nonRootUser":
+		case "nonRootUser":
 			u := ""
 			if len(final.users) > 0 {
 				u = final.users[len(final.users)-1]
@@ -152,7 +152,7 @@ func (d *dockerfile) evaluate(data []byte) outcome {
 			default:
 				ev = append(ev, "final USER: "+u)
 			}
-		case r == "pinnedBase":
+		case "pinnedBase":
 			for _, s := range stages {
 				if !external(s) {
 					continue
@@ -164,7 +164,7 @@ func (d *dockerfile) evaluate(data []byte) outcome {
 					problems = append(problems, fmt.Sprintf("line %d: FROM %s is not pinned to a version tag or digest", s.line, s.base))
 				}
 			}
-		case r == "noLatest":
+		case "noLatest":
 			for _, s := range stages {
 				if !external(s) {
 					continue
@@ -183,7 +183,7 @@ func (d *dockerfile) evaluate(data []byte) outcome {
 					}
 				}
 			}
-		case r == "noAddURL":
+		case "noAddURL":
 			for _, in := range instrs {
 				if in.cmd != "add" {
 					continue
@@ -194,7 +194,7 @@ func (d *dockerfile) evaluate(data []byte) outcome {
 					}
 				}
 			}
-		case r == "noSecretsInEnv":
+		case "noSecretsInEnv":
 			for _, in := range instrs {
 				if in.cmd != "env" && in.cmd != "arg" {
 					continue

@@ -26,7 +26,7 @@ func applyFixture(t *testing.T, env *checks.Env, y string) {
 		// controller to create its default ServiceAccount.
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			_, err := lab.Kube.Apply(context.Background(), o, "")
+			_, err := env.Kube.Apply(context.Background(), o, "")
 			if err == nil {
 				break
 			}

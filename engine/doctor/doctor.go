@@ -255,7 +255,7 @@ func readInt(env Env, path string) (int64, error) {
 	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
 }
 
-func inotify(env Env, key string, min int64) Check {
+func inotify(env Env, key string, minimum int64) Check {
 	c := Check{Name: "inotify " + key}
 	path := "/proc/sys/fs/inotify/" + key
 	v, err := readInt(env, path)
@@ -263,10 +263,10 @@ func inotify(env Env, key string, min int64) Check {
 		c.Status, c.Message = Warn, "cannot read "+path+": "+err.Error()
 		return c
 	}
-	if v < min {
+	if v < minimum {
 		c.Status = Warn
-		c.Message = fmt.Sprintf("%d is below %d; kind nodes may fail with \"too many open files\"", v, min)
-		c.Fix = fmt.Sprintf("sudo sysctl fs.inotify.%s=%d (persist in /etc/sysctl.d/99-ckslab.conf)", key, min)
+		c.Message = fmt.Sprintf("%d is below %d; kind nodes may fail with \"too many open files\"", v, minimum)
+		c.Fix = fmt.Sprintf("sudo sysctl fs.inotify.%s=%d (persist in /etc/sysctl.d/99-ckslab.conf)", key, minimum)
 		return c
 	}
 	c.Status, c.Message = Pass, strconv.FormatInt(v, 10)

@@ -38,8 +38,8 @@ func removeGitMetadata(root string) error {
 	return nil
 }
 
-// watchSize cancels the returned context when dir grows past max bytes.
-func watchSize(ctx context.Context, dir string, max int64) (context.Context, func()) {
+// watchSize cancels the returned context when dir grows past limit bytes.
+func watchSize(ctx context.Context, dir string, limit int64) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -52,7 +52,7 @@ func watchSize(ctx context.Context, dir string, max int64) (context.Context, fun
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if dirSize(dir, max) > max {
+				if dirSize(dir, limit) > limit {
 					cancel()
 					return
 				}

@@ -118,6 +118,7 @@ func TestArchiveAdd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			m := New(t.TempDir(), "dev")
 			res, err := m.Add(ctx, AddOptions{Source: tt.source, Checksum: tt.checksum, Name: "s", Confirm: yes})
 			if err != nil {
@@ -150,8 +151,9 @@ func TestDirAddPinnedByTree(t *testing.T) {
 
 // TestRefusals proves each unsafe or broken pack is refused with a clear
 // reason and leaves the installed packs and the catalog byte-for-byte
-// untouched.
-func TestRefusals(t *testing.T) {
+// untouched. Its subtests run in order: they share one Manager (and set
+// its Limits) and compare its state before and after each refusal.
+func TestRefusals(t *testing.T) { //nolint:tparallel // subtests share one Manager and its Limits, so they must not run in parallel
 	t.Parallel()
 	ctx := context.Background()
 	good := treeEntries(t, fixture, "")
@@ -172,7 +174,7 @@ func TestRefusals(t *testing.T) {
 
 	outside := t.TempDir()
 	symlinkDir := copyFixture(t)
-	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(symlinkDir, "minimize-microservice-vulnerabilities/psp-01/manifests/secret.yaml")); err != nil {
+	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(symlinkDir, "minimize-microservice-vulnerabilities", "psp-01", "manifests", "secret.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	symlinkRepo := copyFixture(t)

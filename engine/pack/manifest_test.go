@@ -33,6 +33,7 @@ func TestParseManifest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			m, ps := ParseManifest("pack.yaml", []byte(tt.yaml))
 			if len(tt.want) == 0 {
 				if len(ps) > 0 || m == nil {
@@ -103,6 +104,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
+			t.Parallel()
 			s, err := classify(tt.raw, tt.checksum, DefaultLimits())
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {

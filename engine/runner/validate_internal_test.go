@@ -8,8 +8,9 @@ import (
 	"github.com/ckslab/ckslab/engine/checks"
 )
 
-func gres(id string, st checks.Status) checks.Result {
-	return checks.Result{ID: id, Status: st, Guard: true, Message: "m"}
+// appRuns is the result of the test scenario's one guard, app-runs.
+func appRuns(st checks.Status) checks.Result {
+	return checks.Result{ID: "app-runs", Status: st, Guard: true, Message: "m"}
 }
 
 func TestSeededProblem(t *testing.T) {
@@ -19,12 +20,12 @@ func TestSeededProblem(t *testing.T) {
 		rs   []checks.Result
 		want []string // substrings; none means no problem
 	}{
-		{"untouched scores 0, guard holds", []checks.Result{gres("app-runs", P), res("denied", F), res("restricted", F)}, nil},
-		{"a scored objective passes seeded", []checks.Result{gres("app-runs", P), res("denied", F), {ID: "restricted", Status: P, Weight: 3}},
+		{"untouched scores 0, guard holds", []checks.Result{appRuns(P), res("denied", F), res("restricted", F)}, nil},
+		{"a scored objective passes seeded", []checks.Result{appRuns(P), res("denied", F), {ID: "restricted", Status: P, Weight: 3}},
 			[]string{"the untouched lab scores 3/4: restricted already pass(es) in the seeded state", "guard: true"}},
-		{"a broken guard would hide the score", []checks.Result{gres("app-runs", F), res("denied", P)},
+		{"a broken guard would hide the score", []checks.Result{appRuns(F), res("denied", P)},
 			[]string{"guard(s) broken in the seeded state", "app-runs (fail: m)", "scores 1/1: denied"}},
-		{"nothing fails", []checks.Result{gres("app-runs", P), {ID: "x", Status: checks.Skip, Weight: 1}}, []string{"no objective fails in the seeded state"}},
+		{"nothing fails", []checks.Result{appRuns(P), {ID: "x", Status: checks.Skip, Weight: 1}}, []string{"no objective fails in the seeded state"}},
 		{"an error still counts as not done", []checks.Result{res("denied", E)}, nil},
 	}
 	for _, tt := range tests {
@@ -43,13 +44,13 @@ func TestSeededProblem(t *testing.T) {
 func TestCoverage(t *testing.T) {
 	s := altScenario()
 	c := NewCoverage()
-	c.Add(s, "seeded", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Fail), res("restricted", checks.Error)})
-	c.Add(s, "solution", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), res("restricted", checks.Pass)})
+	c.Add(s, "seeded", []checks.Result{appRuns(checks.Pass), res("denied", checks.Fail), res("restricted", checks.Error)})
+	c.Add(s, "solution", []checks.Result{appRuns(checks.Pass), res("denied", checks.Pass), res("restricted", checks.Pass)})
 	gaps := Gaps(c.All())
 	if len(gaps) != 2 || gaps[0].ID != "app-runs" || !gaps[0].Guard || gaps[1].ID != "restricted" {
 		t.Fatalf("an error is not a fail and a guard passing everywhere never failed: %+v", gaps)
 	}
-	c.Add(s, "alternative wrong-delete-app", []checks.Result{gres("app-runs", checks.Fail), res("denied", checks.Pass), res("restricted", checks.Fail)})
+	c.Add(s, "alternative wrong-delete-app", []checks.Result{appRuns(checks.Fail), res("denied", checks.Pass), res("restricted", checks.Fail)})
 	if gaps := Gaps(c.All()); len(gaps) != 0 {
 		t.Fatalf("seen both ways after a wrong fix: %+v", gaps)
 	}
@@ -76,9 +77,9 @@ func TestNotJudged(t *testing.T) {
 		rs   []checks.Result
 		want bool
 	}{
-		{"judged ones pass, one not judged", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), nj}, true},
-		{"another skip is not a pass", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), other}, false},
-		{"nothing judged", []checks.Result{gres("app-runs", checks.Pass), nj}, false},
+		{"judged ones pass, one not judged", []checks.Result{appRuns(checks.Pass), res("denied", checks.Pass), nj}, true},
+		{"another skip is not a pass", []checks.Result{appRuns(checks.Pass), res("denied", checks.Pass), other}, false},
+		{"nothing judged", []checks.Result{appRuns(checks.Pass), nj}, false},
 		{"a not-judged guard is broken", []checks.Result{{ID: "app-runs", Guard: true, Status: checks.Skip, Message: nj.Message}, res("denied", checks.Pass)}, false},
 		{"a fail still fails", []checks.Result{res("denied", checks.Fail), nj}, false},
 	} {
@@ -88,9 +89,9 @@ func TestNotJudged(t *testing.T) {
 	}
 	s := altScenario()
 	c := NewCoverage()
-	c.Add(s, "seeded", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Fail), nj})
-	c.Add(s, "solution", []checks.Result{gres("app-runs", checks.Pass), res("denied", checks.Pass), nj})
-	c.Add(s, "alternative wrong-delete-app", []checks.Result{gres("app-runs", checks.Fail), res("denied", checks.Pass), nj})
+	c.Add(s, "seeded", []checks.Result{appRuns(checks.Pass), res("denied", checks.Fail), nj})
+	c.Add(s, "solution", []checks.Result{appRuns(checks.Pass), res("denied", checks.Pass), nj})
+	c.Add(s, "alternative wrong-delete-app", []checks.Result{appRuns(checks.Fail), res("denied", checks.Pass), nj})
 	if gaps := Gaps(c.All()); len(gaps) != 0 {
 		t.Fatalf("a not-judged objective counted as a gap: %+v", gaps)
 	}

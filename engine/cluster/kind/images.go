@@ -130,8 +130,8 @@ func (b *Backend) LoadBundle(ctx context.Context, path string, progress cluster.
 		if err != nil {
 			return fmt.Errorf("read bundle %s: %w", path, err)
 		}
-		switch {
-		case h.Name == bundleImagesEntry:
+		switch h.Name {
+		case bundleImagesEntry:
 			progress.Report(cluster.Step{ID: "bundle", Title: "Load images into " + p.CLI()})
 			if _, err := b.runner.Run(ctx, tr, p.CLI(), "load"); err != nil {
 				return fmt.Errorf("load bundle images into %s: %w", p.CLI(), err)

@@ -97,7 +97,7 @@ func (r *netpolRunner) Run(ctx context.Context, stdin io.Reader, name string, ar
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.wgets++
-		r.fakeRunner.calls = append(r.fakeRunner.calls, call{argv: line})
+		r.calls = append(r.calls, call{argv: line})
 		if r.denied && r.enforce {
 			return []byte("wget: download timed out"), &cluster.ExitError{Code: 1}
 		}

@@ -17,16 +17,14 @@ import (
 	"time"
 )
 
-func writeExe(t *testing.T, dir, name, content string) string {
+func writeExe(t *testing.T, dir, name, content string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return p
 }
 
 func testResolver(t *testing.T, env map[string]string) *resolver {

@@ -71,16 +71,16 @@ func integrationBackend(tb testing.TB, extra ...Option) *Backend {
 	return b
 }
 
-func clientFor(t testing.TB, c *cluster.Cluster) *kubernetes.Clientset {
-	t.Helper()
+func clientFor(tb testing.TB, c *cluster.Cluster) *kubernetes.Clientset {
+	tb.Helper()
 	rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	rc.Timeout = 15 * time.Second
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return cs
 }
@@ -193,7 +193,7 @@ func TestLocalCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
-		wantCA := "--client-ca-file=" + filepath.Join(nodeDir, "etc/kubernetes/pki/ca.crt")
+		wantCA := "--client-ca-file=" + filepath.Join(nodeDir, "etc", "kubernetes", "pki", "ca.crt")
 		if mode, note := newNode(nodeDir).detect(ctx); mode != modeFallback {
 			wantCA = "--client-ca-file=/etc/kubernetes/pki/ca.crt"
 		} else {
@@ -202,7 +202,7 @@ func TestLocalCluster(t *testing.T) {
 		if argv[0] != "kube-apiserver" || !slices.Contains(argv, wantCA) {
 			t.Errorf("kube-apiserver process argv %q, want argv[0] kube-apiserver and %s", argv, wantCA)
 		}
-		for _, f := range []string{c.Kubeconfig, filepath.Join(nodeDir, "etc/kubernetes/admin.conf"), filepath.Join(nodeDir, "etc/kubernetes/pki/ca.key")} {
+		for _, f := range []string{c.Kubeconfig, filepath.Join(nodeDir, "etc", "kubernetes", "admin.conf"), filepath.Join(nodeDir, "etc", "kubernetes", "pki", "ca.key")} {
 			fi, err := os.Stat(f)
 			if err != nil || fi.Mode().Perm() != 0o600 {
 				t.Errorf("%s: mode %v, %v; want 0600", f, fi.Mode().Perm(), err)
@@ -256,7 +256,7 @@ func TestLocalCluster(t *testing.T) {
 			t.Errorf("shell session: %q", got)
 		}
 		_, err = n.Exec(ctx, nil, "sh", "-c", "exit 3")
-		if ee, ok := err.(*cluster.ExitError); !ok || ee.Code != 3 {
+		if ee := (*cluster.ExitError)(nil); !errors.As(err, &ee) || ee.Code != 3 {
 			t.Errorf("exit code: %v", err)
 		}
 	})

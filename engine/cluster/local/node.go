@@ -254,15 +254,19 @@ func (n *node) command(ctx context.Context, argv []string) (*exec.Cmd, execMode,
 		return nil, 0, errors.New("exec on node: empty command")
 	}
 	mode, _ := n.detect(ctx)
-	env := append(os.Environ(), "NODE_ROOT="+n.nodeDir)
+	kubeconfig := "/etc/kubernetes/admin.conf"
+	if mode == modeFallback {
+		kubeconfig = hostPathOf(n.nodeDir, kubeconfig)
+	}
+	env := append(os.Environ(), "NODE_ROOT="+n.nodeDir, "KUBECONFIG="+kubeconfig)
 	if mode == modeFallback {
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Dir = n.nodeDir
-		cmd.Env = append(env, "KUBECONFIG="+hostPathOf(n.nodeDir, "/etc/kubernetes/admin.conf"))
+		cmd.Env = env
 		return cmd, mode, nil
 	}
 	cmd := exec.CommandContext(ctx, "unshare", unshareArgs(mode, n.binds(), argv)...)
-	cmd.Env = append(env, "KUBECONFIG=/etc/kubernetes/admin.conf")
+	cmd.Env = env
 	return cmd, mode, nil
 }
 

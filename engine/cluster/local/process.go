@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -140,7 +139,7 @@ func markedPIDs(marker []byte) []int {
 		if err != nil || pid == self {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
 		if err != nil || len(env) == 0 {
 			continue // exited, a zombie, or not ours
 		}

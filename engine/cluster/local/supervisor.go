@@ -204,7 +204,10 @@ loop:
 			// Editors write temp files and rename them over the original;
 			// wait for the burst to settle before reading.
 			debounceC = s.clock.After(debounce)
-		case <-watcher.Errors:
+		case werr := <-watcher.Errors:
+			// A dropped event (queue overflow) or a watch error: resync
+			// from the directory itself after the debounce.
+			s.logf("watch %s: %v", manifestsDir, werr)
 			debounceC = s.clock.After(debounce)
 		case <-debounceC:
 			debounceC = nil

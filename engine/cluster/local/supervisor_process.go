@@ -105,12 +105,12 @@ func (s *supervisor) runOnce(ctx context.Context, w *podWorker, spec *launchSpec
 		t0 := s.clock.Now()
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
-		case <-waitDone:
-			s.logf("%s: pid %d stopped after SIGTERM in %s", w.name, cmd.Process.Pid, s.clock.Since(t0).Round(time.Millisecond))
+		case werr := <-waitDone:
+			s.logf("%s: pid %d stopped after SIGTERM in %s (%v)", w.name, cmd.Process.Pid, s.clock.Since(t0).Round(time.Millisecond), werr)
 		case <-s.clock.After(stopGrace):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-waitDone
-			s.logf("%s: pid %d ignored SIGTERM for %s, killed", w.name, cmd.Process.Pid, stopGrace)
+			werr := <-waitDone
+			s.logf("%s: pid %d ignored SIGTERM for %s, killed (%v)", w.name, cmd.Process.Pid, stopGrace, werr)
 		}
 		// Helpers that ignored SIGTERM die with the group.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)

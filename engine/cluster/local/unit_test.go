@@ -25,16 +25,16 @@ func TestNodeResolve(t *testing.T) {
 		}
 	}
 	mk("etc/kubernetes/pki/ca.crt", "ca")
-	if err := os.Symlink("/etc/kubernetes/pki/ca.crt", filepath.Join(root, "etc/kubernetes/abs-link")); err != nil {
+	if err := os.Symlink("/etc/kubernetes/pki/ca.crt", filepath.Join(root, "etc", "kubernetes", "abs-link")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("pki/ca.crt", filepath.Join(root, "etc/kubernetes/rel-link")); err != nil {
+	if err := os.Symlink("pki/ca.crt", filepath.Join(root, "etc", "kubernetes", "rel-link")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("../../../../../../../../etc/passwd", filepath.Join(root, "etc/kubernetes/escape")); err != nil {
+	if err := os.Symlink("../../../../../../../../etc/passwd", filepath.Join(root, "etc", "kubernetes", "escape")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink("/etc/passwd", filepath.Join(root, "etc/kubernetes/hostpasswd")); err != nil {
+	if err := os.Symlink("/etc/passwd", filepath.Join(root, "etc", "kubernetes", "hostpasswd")); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

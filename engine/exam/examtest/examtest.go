@@ -30,9 +30,14 @@ type Node struct {
 	Ran []string
 }
 
+// Name is the node's name, "controlplane".
 func (n *Node) Name() string { return "controlplane" }
+
+// Role is always the control plane.
 func (n *Node) Role() string { return cluster.RoleControlPlane }
 
+// Exec records argv and runs `touch PATH` and `test -e PATH` on the
+// in-memory files; any other command exits 127.
 func (n *Node) Exec(_ context.Context, _ io.Reader, argv ...string) ([]byte, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -50,6 +55,7 @@ func (n *Node) Exec(_ context.Context, _ io.Reader, argv ...string) ([]byte, err
 	return nil, &cluster.ExitError{Code: 127, Output: []byte(argv[0] + ": not found")}
 }
 
+// ReadFile returns a file written before, or fs.ErrNotExist.
 func (n *Node) ReadFile(_ context.Context, p string) ([]byte, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -59,6 +65,7 @@ func (n *Node) ReadFile(_ context.Context, p string) ([]byte, error) {
 	return nil, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
 }
 
+// WriteFile stores data at p (the mode is ignored).
 func (n *Node) WriteFile(_ context.Context, p string, data []byte, _ fs.FileMode) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -66,6 +73,7 @@ func (n *Node) WriteFile(_ context.Context, p string, data []byte, _ fs.FileMode
 	return nil
 }
 
+// Remove deletes p; a missing file is no error.
 func (n *Node) Remove(_ context.Context, p string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -73,6 +81,7 @@ func (n *Node) Remove(_ context.Context, p string) error {
 	return nil
 }
 
+// Stat reports mode 0644 for an existing file, or fs.ErrNotExist.
 func (n *Node) Stat(_ context.Context, p string) (fs.FileMode, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -99,9 +108,9 @@ type Backend struct {
 
 // NewBackend writes a kubeconfig (pointing nowhere: the fake's scenarios
 // never call the API) under t.TempDir.
-func NewBackend(t testing.TB) *Backend {
-	t.Helper()
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
+func NewBackend(tb testing.TB) *Backend {
+	tb.Helper()
+	kc := filepath.Join(tb.TempDir(), "kubeconfig")
 	const cfg = `apiVersion: v1
 kind: Config
 clusters: [{name: fake, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
@@ -110,13 +119,18 @@ contexts: [{name: fake, context: {cluster: fake, user: fake}}]
 current-context: fake
 `
 	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return &Backend{Node: &Node{files: map[string][]byte{}}, kubeconfig: kc}
 }
 
-func (b *Backend) Name() string         { return "local" }
+// Name is "local", the backend the fake stands in for.
+func (b *Backend) Name() string { return "local" }
+
+// Facts are zero: the node is the host.
 func (b *Backend) Facts() cluster.Facts { return cluster.Facts{} }
+
+// Capabilities are every capability.
 func (b *Backend) Capabilities(context.Context) cluster.Capabilities {
 	return cluster.NewCapabilities(v1alpha1.AllCapabilities...)
 }
@@ -125,13 +139,20 @@ func (b *Backend) cluster(name string) *cluster.Cluster {
 	return &cluster.Cluster{Name: name, Backend: "local", Kubeconfig: b.kubeconfig, Capabilities: b.Capabilities(context.Background()), Nodes: []cluster.Node{b.Node}}
 }
 
+// Up returns the one-node cluster named spec.Name; nothing starts.
 func (b *Backend) Up(_ context.Context, spec cluster.Spec, _ cluster.ProgressFunc) (*cluster.Cluster, error) {
 	return b.cluster(spec.Name), nil
 }
+
+// Get returns the cluster named name, as Up does.
 func (b *Backend) Get(_ context.Context, name string) (*cluster.Cluster, error) {
 	return b.cluster(name), nil
 }
+
+// Down does nothing: the fake runs no processes.
 func (b *Backend) Down(context.Context, string) error { return nil }
+
+// Status is always empty.
 func (b *Backend) Status(context.Context, string) (*cluster.Status, error) {
 	return &cluster.Status{}, nil
 }
@@ -146,9 +167,9 @@ func Marker(id string) string { return "/opt/course/" + id + "/seeded" }
 // `touch Marker(id)` on the node; the one check runs `test -e Marker(id)`,
 // so it passes exactly when setup's command ran. Both are refused on the
 // fake (host) node unless host commands are allowed.
-func HostExecCatalog(t testing.TB) *load.Catalog {
-	t.Helper()
-	dir := t.TempDir()
+func HostExecCatalog(tb testing.TB) *load.Catalog {
+	tb.Helper()
+	dir := tb.TempDir()
 	for _, id := range HostExecIDs {
 		y := fmt.Sprintf(`apiVersion: ckslab.dev/v1alpha1
 kind: Scenario
@@ -173,15 +194,15 @@ spec:
 `, id, Marker(id))
 		p := filepath.Join(dir, id, load.ScenarioFile)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	c, ps := load.NewCatalog(load.Source{Name: "pack", Kind: "pack", FS: os.DirFS(dir), Display: dir, Trusted: false})
 	if len(ps) > 0 {
-		t.Fatalf("examtest catalog: %v", ps)
+		tb.Fatalf("examtest catalog: %v", ps)
 	}
 	return c
 }
