@@ -535,17 +535,21 @@ func (b *Backend) Get(ctx context.Context, name string) (*cluster.Cluster, error
 // starting meanwhile) with the cluster's state, so an interrupted create
 // leaves nothing behind.
 func (b *Backend) create(ctx context.Context, p Provider, req CreateRequest) error {
-	done := make(chan error, 1)
-	go func() { done <- p.Create(ctx, req) }()
+	var createErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		createErr = p.Create(ctx, req)
+	}()
 	select {
-	case err := <-done:
+	case <-done:
 		if ctx.Err() == nil {
-			return err
+			return createErr
 		}
 	case <-ctx.Done():
 		req.Progress.Report(cluster.Step{ID: "interrupt", Title: "Interrupted: removing the half-created cluster " + req.Name})
 		_ = p.Delete(context.WithoutCancel(ctx), req.Name, req.KubeconfigPath)
-		_ = <-done // the interrupted create's own error says nothing new
+		<-done // the interrupted create's own error (createErr) says nothing new
 	}
 	return b.Down(context.WithoutCancel(ctx), req.Name)
 }

@@ -74,8 +74,10 @@ func (f *fakeRunner) nodeCalls() []call {
 	return out
 }
 
-// fakeProvider is the Provider seam without a container engine.
+// fakeProvider is the Provider seam without a container engine. Its
+// methods lock mu: an interrupted create deletes while Create still runs.
 type fakeProvider struct {
+	mu       sync.Mutex
 	clusters map[string][]NodeInfo
 	created  []CreateRequest
 	deleted  []string
@@ -87,7 +89,9 @@ type fakeProvider struct {
 func (p *fakeProvider) CLI() string { return "docker" }
 
 func (p *fakeProvider) Create(_ context.Context, req CreateRequest) error {
+	p.mu.Lock()
 	p.created = append(p.created, req)
+	p.mu.Unlock()
 	if p.onCreate != nil {
 		p.onCreate()
 	}
@@ -95,17 +99,23 @@ func (p *fakeProvider) Create(_ context.Context, req CreateRequest) error {
 	l := newStepLogger(req.Progress, 0)
 	l.V(0).Infof(" • %s  ...\n", "Preparing nodes 📦 📦")
 	l.V(0).Infof(" ✓ %s\n", "Preparing nodes 📦 📦")
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.clusters[req.Name] = []NodeInfo{{req.Name + "-worker", cluster.RoleWorker}, {req.Name + "-control-plane", cluster.RoleControlPlane}}
 	return nil
 }
 
 func (p *fakeProvider) Delete(_ context.Context, name, _ string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.deleted = append(p.deleted, name)
 	delete(p.clusters, name)
 	return nil
 }
 
 func (p *fakeProvider) List(context.Context) ([]string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var out []string
 	for n := range p.clusters {
 		out = append(out, n)
@@ -114,10 +124,14 @@ func (p *fakeProvider) List(context.Context) ([]string, error) {
 }
 
 func (p *fakeProvider) Nodes(_ context.Context, name string) ([]NodeInfo, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return p.clusters[name], nil
 }
 
 func (p *fakeProvider) ExportKubeconfig(_ context.Context, name, path string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.exported = append(p.exported, name+"->"+path)
 	return nil
 }
