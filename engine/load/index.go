@@ -89,9 +89,32 @@ func loaderID() string {
 	return fmt.Sprintf("%s %d %d", exe, info.Size(), info.ModTime().UnixNano())
 }
 
-func indexPath(dir string, src Source) string {
-	sum := sha256.Sum256([]byte(src.Kind + "\x00" + src.Name + "\x00" + src.Display))
+// indexPath names src's index for one loader: two ckslab binaries used in
+// turn (an upgrade, a development build beside the installed one) each keep
+// their own index instead of rebuilding the other's on every command.
+func indexPath(dir, loader string, src Source) string {
+	sum := sha256.Sum256([]byte(loader + "\x00" + src.Kind + "\x00" + src.Name + "\x00" + src.Display))
 	return filepath.Join(dir, hex.EncodeToString(sum[:12])+".json")
+}
+
+// indexMaxAge: an index file no process has rewritten for this long is
+// removed when another index is written (old binaries' indexes would
+// otherwise pile up); a binary that comes back only rebuilds it.
+const indexMaxAge = 14 * 24 * time.Hour
+
+func pruneIndexes(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > indexMaxAge {
+			_ = os.Remove(filepath.Join(dir, e.Name())) // a cache: another process may have removed it
+		}
+	}
 }
 
 // indexSource returns src's scenario files as candidates, from the index
@@ -101,7 +124,7 @@ func indexSource(dir, loader string, src Source) ([]candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := indexPath(dir, src)
+	file := indexPath(dir, loader, src)
 	old := map[string]indexEntry{}
 	if loader != "" {
 		if b, err := os.ReadFile(file); err == nil {
@@ -144,7 +167,9 @@ func indexSource(dir, loader string, src Source) ([]candidate, error) {
 	if changed && loader != "" {
 		if b, err := json.Marshal(indexFile{Format: indexFormat, Loader: loader, Source: src.Kind + "\x00" + src.Name + "\x00" + src.Display, Entries: entries}); err == nil {
 			if os.MkdirAll(dir, 0o700) == nil {
-				_ = fsutil.WriteFileAtomic(file, b, 0o600) // a cache: failing to write only costs time
+				if fsutil.WriteFileAtomic(file, b, 0o600) == nil { // a cache: failing to write only costs time
+					pruneIndexes(dir, now)
+				}
 			}
 		}
 	}

@@ -387,3 +387,59 @@ func BenchmarkOpenCatalog(b *testing.B) {
 		}
 	}
 }
+
+// Two ckslab binaries used in turn keep one index each: neither rebuilds
+// the other's (the whole catalog parsed on every command). An index no
+// binary has written for indexMaxAge is pruned when another is written.
+func TestIndexPerLoader(t *testing.T) {
+	root, idxDir := t.TempDir(), t.TempDir()
+	writeScenario(t, root, "alpha", "Alpha one", "Do alpha.", "true")
+	src := DirSource(root)
+	title := func(loader string) string {
+		t.Helper()
+		cands, err := indexSource(idxDir, loader, src)
+		if err != nil || len(cands) != 1 {
+			t.Fatalf("indexSource(%s) = %v, %v", loader, cands, err)
+		}
+		return cands[0].sum.Title
+	}
+	title("ckslab-a")
+	title("ckslab-b")
+	fileA := indexPath(idxDir, "ckslab-a", src)
+	b, err := os.ReadFile(fileA)
+	if err != nil {
+		t.Fatalf("loader a's index is gone after loader b wrote its own: %v", err)
+	}
+	var idx indexFile
+	if err := json.Unmarshal(b, &idx); err != nil || idx.Loader != "ckslab-a" {
+		t.Fatalf("index %s: loader %q, %v", fileA, idx.Loader, err)
+	}
+	idx.Entries[0].Summary.Title = "FROM A"
+	b, _ = json.Marshal(idx)
+	if err := os.WriteFile(fileA, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := title("ckslab-b"); got != "Alpha one" {
+		t.Fatalf("loader b served %q", got)
+	}
+	if got := title("ckslab-a"); got != "FROM A" {
+		t.Fatalf("loader a re-parsed instead of reading its index: %q", got)
+	}
+
+	// b's index is old; a rewrites its own (a new scenario): b's is pruned.
+	fileB := indexPath(idxDir, "ckslab-b", src)
+	old := time.Now().Add(-indexMaxAge - time.Hour)
+	if err := os.Chtimes(fileB, old, old); err != nil {
+		t.Fatal(err)
+	}
+	writeScenario(t, root, "beta", "Beta", "Do beta.", "true")
+	if cands, err := indexSource(idxDir, "ckslab-a", src); err != nil || len(cands) != 2 {
+		t.Fatalf("after adding beta: %v, %v", cands, err)
+	}
+	if _, err := os.Stat(fileB); !os.IsNotExist(err) {
+		t.Errorf("an index unused for %s was not pruned: %v", indexMaxAge, err)
+	}
+	if _, err := os.Stat(fileA); err != nil {
+		t.Errorf("the index just written is gone: %v", err)
+	}
+}
