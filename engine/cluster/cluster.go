@@ -113,6 +113,10 @@ type Facts struct {
 	// the user's own machine (the local backend): a cluster whose backend
 	// states nothing is treated as the host.
 	NodeIsolated bool
+	// Foreign is true when the cluster is the user's own, not provisioned
+	// by ckslab (the cluster backend): setup then refuses to take over a
+	// namespace that already exists there unless ckslab created it.
+	Foreign bool
 	// Provides is every capability the backend can provide on a host that
 	// has what the capability needs (Needs); Capabilities(ctx) is what it
 	// provides here and now.

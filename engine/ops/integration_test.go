@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -156,4 +157,35 @@ func TestNodeFileBackupAndRestore(t *testing.T) {
 	if _, err := n.Stat(ctx, "/etc/ckslab-ops/new"); err == nil {
 		t.Fatal("new file not removed")
 	}
+}
+
+func TestForeignClusterRefusesNamespacesCkslabDidNotCreate(t *testing.T) {
+	e, _ := env(t)
+	ctx := context.Background()
+	foreign := *e.Cluster
+	foreign.Facts.Foreign = true
+	e.Cluster = &foreign
+	if _, err := lab.Kube.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ops-theirs"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lab.Kube.Typed.CoreV1().Namespaces().Delete(ctx, "ops-theirs", metav1.DeleteOptions{}) }()
+	seed := "apiVersion: v1\nkind: Namespace\nmetadata: {name: ops-theirs}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ops-theirs}\n"
+	err := ops.Run(ctx, e, []v1alpha1.Operation{{Apply: &v1alpha1.ApplyOp{Manifest: seed}}})
+	if err == nil || !strings.Contains(err.Error(), "ckslab did not create it") {
+		t.Fatalf("seeded into the user's namespace: %v", err)
+	}
+	if _, err := lab.Kube.Typed.CoreV1().ConfigMaps("ops-theirs").Get(ctx, "cm", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("the refused seed wrote into it: %v", err)
+	}
+	// Built-in namespaces and namespaces a lab created stay usable.
+	if err := ops.Run(ctx, e, []v1alpha1.Operation{{Apply: &v1alpha1.ApplyOp{Manifest: "apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n"}}}); err != nil {
+		t.Fatalf("default refused: %v", err)
+	}
+	ours := "apiVersion: v1\nkind: Namespace\nmetadata: {name: ops-ours}\n"
+	for i := 0; i < 2; i++ { // the second apply finds the namespace the first created
+		if err := ops.Run(ctx, e, []v1alpha1.Operation{{Apply: &v1alpha1.ApplyOp{Manifest: ours}}}); err != nil {
+			t.Fatalf("apply %d of a lab's own namespace: %v", i, err)
+		}
+	}
+	_ = lab.Kube.Typed.CoreV1().Namespaces().Delete(ctx, "ops-ours", metav1.DeleteOptions{})
 }

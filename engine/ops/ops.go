@@ -178,6 +178,11 @@ func applyOne(ctx context.Context, env *Env, obj *unstructured.Unstructured, ns 
 			objNS = firstNonEmpty(obj.GetNamespace(), ns, "default")
 		}
 		cur, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
+		if err == nil && obj.GetKind() == "Namespace" && env.Cluster != nil && env.Cluster.Facts.Foreign && !builtinNamespace(obj.GetName()) {
+			if _, ours := cur.GetLabels()[ScenarioLabel]; !ours {
+				return fmt.Errorf("namespace %s already exists on your cluster %s and ckslab did not create it: refusing to seed %s into it (its objects would be changed, and deleted by reset); run the lab on another cluster or remove that namespace yourself", obj.GetName(), env.Cluster.Name, env.ScenarioID)
+			}
+		}
 		switch {
 		case apierrors.IsNotFound(err) || (err == nil && cur.GetLabels()[ScenarioLabel] == LabelValue(env.ScenarioID)):
 			labels := obj.GetLabels()
@@ -195,6 +200,16 @@ func applyOne(ctx context.Context, env *Env, obj *unstructured.Unstructured, ns 
 	}
 	_, err := env.Kube.Apply(ctx, obj, ns)
 	return err
+}
+
+// builtinNamespace reports the namespaces every cluster has: seeding
+// objects there is expected, the namespace itself is never ckslab's.
+func builtinNamespace(name string) bool {
+	switch name {
+	case "default", "kube-system", "kube-public", "kube-node-lease":
+		return true
+	}
+	return false
 }
 
 func listOrGet(ctx context.Context, env *Env, r v1alpha1.ObjectRef) ([]unstructured.Unstructured, error) {

@@ -96,6 +96,7 @@ func (b *Backend) Name() string { return Name }
 func Facts() cluster.Facts {
 	return cluster.Facts{
 		NodeIsolated: true,
+		Foreign:      true,
 		Provides: cluster.NewCapabilities(v1alpha1.CapAPI, v1alpha1.CapControlPlaneNode, v1alpha1.CapEtcd,
 			v1alpha1.CapWorkloads, v1alpha1.CapNetpol, v1alpha1.CapGVisor, v1alpha1.CapAppArmor, v1alpha1.CapGatekeeper, v1alpha1.CapPSP),
 		Needs: map[cluster.Capability]string{
