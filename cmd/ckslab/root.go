@@ -172,7 +172,7 @@ checks your fix with automated objectives that explain what is still wrong.`,
 	root.SetErr(a.ErrOut)
 	pf := root.PersistentFlags()
 	pf.StringArrayVar(&a.scenarioDirs, "scenarios", splitList(os.Getenv("CKSLAB_SCENARIOS")), "extra scenario directory (repeatable; env CKSLAB_SCENARIOS, ':'-separated)")
-	pf.StringVar(&a.backendName, "backend", envOr("CKSLAB_BACKEND", "auto"), "cluster backend: auto, kind or local (env CKSLAB_BACKEND)")
+	pf.StringVar(&a.backendName, "backend", envOr("CKSLAB_BACKEND", "auto"), "cluster backend: auto, kind, local or cluster (an existing cluster: --kubeconfig) (env CKSLAB_BACKEND)")
 	pf.StringVar(&a.clusterName, "cluster", envOr("CKSLAB_CLUSTER", "ckslab"), "cluster name (env CKSLAB_CLUSTER)")
 	pf.StringVar(&a.stateDir, "state-dir", "", "directory for ckslab state (default $XDG_STATE_HOME/ckslab; env CKSLAB_STATE_DIR)")
 	pf.StringVar(&a.kubeconfig, "kubeconfig", os.Getenv("CKSLAB_KUBECONFIG"), "cluster backend: your kubeconfig, only read (default $KUBECONFIG or ~/.kube/config; env CKSLAB_KUBECONFIG)")

@@ -247,3 +247,56 @@ func TestDownDeletesOnlyWhatCkslabMade(t *testing.T) {
 		t.Fatalf("namespaces after down: %v", l.Items)
 	}
 }
+
+// While the API server restarts (a control-plane lab), exec and get fail:
+// the helper pod must be kept, not replaced by a new one each time (which
+// leaked pods), and every pod ever made is deleted by Close.
+func TestHelperPodNotReplacedWhileTheAPIServerIsDown(t *testing.T) {
+	cs := fake.NewClientset()
+	runningPods(cs, 0)
+	h := NewHelpers(cs, &rest.Config{}, "")
+	down := false
+	h.exec = func(context.Context, string, string, string, []string, bool, io.Reader, io.Writer, io.Writer, remotecommand.TerminalSizeQueue) error {
+		if down {
+			return errors.New("error dialing backend: connection refused")
+		}
+		return nil
+	}
+	if _, err := h.Exec(context.Background(), "cp", nil, []string{"true"}); err != nil {
+		t.Fatal(err)
+	}
+	down = true
+	cs.PrependReactor("get", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if down {
+			return true, nil, errors.New("connection refused")
+		}
+		return false, nil, nil
+	})
+	for i := 0; i < 3; i++ {
+		if _, err := h.Exec(context.Background(), "cp", nil, []string{"true"}); err == nil {
+			t.Fatal("exec succeeded while the API server is down")
+		}
+	}
+	if pods := helperPods(t, cs); len(pods) != 1 {
+		t.Fatalf("helper pods while the API server was down: %v", pods)
+	}
+	// The pod was deleted behind ckslab's back: it is replaced once.
+	down = false
+	old := helperPods(t, cs)[0]
+	_ = cs.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("pods"), HelperNamespace, old)
+	h.exec = func(_ context.Context, _, pod string, _ string, _ []string, _ bool, _ io.Reader, _, _ io.Writer, _ remotecommand.TerminalSizeQueue) error {
+		if pod == old {
+			return errors.New("pods \"" + old + "\" not found")
+		}
+		return nil
+	}
+	if _, err := h.Exec(context.Background(), "cp", nil, []string{"true"}); err != nil {
+		t.Fatalf("not replaced: %v", err)
+	}
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if left := helperPods(t, cs); len(left) != 0 {
+		t.Fatalf("left after Close: %v", left)
+	}
+}

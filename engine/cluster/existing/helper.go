@@ -146,13 +146,16 @@ func ensureNamespace(ctx context.Context, cs kubernetes.Interface) error {
 // Helpers creates, reuses and deletes the node-access pods of one cluster
 // for the lifetime of a ckslab process. Close deletes every pod it made.
 type Helpers struct {
-	cs     kubernetes.Interface
-	cfg    *rest.Config
-	image  string
-	exec   execFunc
-	mu     sync.Mutex
-	pods   map[string]string // node -> pod name
-	nsDone bool
+	cs    kubernetes.Interface
+	cfg   *rest.Config
+	image string
+	exec  execFunc
+	mu    sync.Mutex
+	pods  map[string]string // node -> pod name in use
+	// created is every pod this process made (Close deletes them all,
+	// also one replaced after it stopped answering).
+	created map[string]bool
+	nsDone  bool
 	// ready bounds how long a helper pod may take to run.
 	ready time.Duration
 }
@@ -165,7 +168,7 @@ func NewHelpers(cs kubernetes.Interface, cfg *rest.Config, image string) *Helper
 	if image == "" {
 		image = DefaultHelperImage
 	}
-	h := &Helpers{cs: cs, cfg: cfg, image: image, pods: map[string]string{}, ready: 3 * time.Minute}
+	h := &Helpers{cs: cs, cfg: cfg, image: image, pods: map[string]string{}, created: map[string]bool{}, ready: 3 * time.Minute}
 	h.exec = h.remoteExec
 	return h
 }
@@ -186,6 +189,7 @@ func (h *Helpers) pod(ctx context.Context, node string) (string, error) {
 		h.nsDone = true
 	}
 	spec := helperPod(node, h.image)
+	h.created[spec.Name] = true
 	created, err := h.cs.CoreV1().Pods(HelperNamespace).Create(ctx, spec, metav1.CreateOptions{})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -263,14 +267,15 @@ func (h *Helpers) Close(ctx context.Context) error {
 	defer cancel()
 	zero := int64(0)
 	var errs []error
-	for node, name := range h.pods {
+	for name := range h.created {
 		err := h.cs.CoreV1().Pods(HelperNamespace).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
 		if err != nil && !apierrors.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("delete node-access pod %s/%s: %w (delete it with kubectl -n %s delete pod %s)", HelperNamespace, name, err, HelperNamespace, name))
 			continue
 		}
-		delete(h.pods, node)
+		delete(h.created, name)
 	}
+	h.pods = map[string]string{}
 	return errors.Join(errs...)
 }
 
@@ -304,18 +309,24 @@ func (h *Helpers) Exec(ctx context.Context, node string, stdin io.Reader, argv [
 	}
 }
 
-// gone forgets node's helper pod when it no longer runs.
+// gone forgets node's helper pod when it is certainly not usable any more
+// (deleted, ended, being deleted), deleting what is left of it; while the
+// API server does not answer (a control-plane lab restarts it) nothing is
+// known, and the pod is kept.
 func (h *Helpers) gone(ctx context.Context, node, pod string) bool {
 	p, err := h.cs.CoreV1().Pods(HelperNamespace).Get(ctx, pod, metav1.GetOptions{})
-	if err == nil && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
 		return false
+	case p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil:
+		return false
+	default:
+		h.deletePod(pod)
 	}
 	h.mu.Lock()
 	delete(h.pods, node)
 	h.mu.Unlock()
-	if err == nil {
-		h.deletePod(pod)
-	}
 	return true
 }
 
