@@ -6,7 +6,8 @@
 # growth with the catalog's size is visible. Each figure is the median of
 # RUNS runs (wall time, and peak RSS from /usr/bin/time -v). The same psp-01
 # checks as a bash script of kubectl calls (hack/bench-checks.sh) run in the
-# same session for the ratio.
+# same session for the ratio. Where perf may count, a second table gives
+# each figure's CPU time as perf's task-clock (finer than GNU time's 10 ms).
 #
 # usage: hack/bench-cli.sh            (builds ./cmd/ckslab)
 #   RUNS=7                 runs per figure
@@ -14,6 +15,7 @@
 #   CKSLAB_BASE=path       also measure this binary (e.g. an older build),
 #                          interleaved run by run, for a before/after ratio
 #   LARGE=200              scenarios in the generated directory
+#   BENCH_CLUSTER=name     the lab cluster's name (default bench-cli-PID)
 # The machine is shared: compare ratios within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,7 @@ command -v jq >/dev/null || { echo "bench-cli needs jq (apt-get install jq)" >&2
 export CKSLAB_BIN_DIR="${CKSLAB_BIN_DIR:-$(hack/build-k8s-binaries.sh | tail -n1)}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ckslab-bench-cli.XXXXXX")
-export CKSLAB_STATE_DIR="$work/state" CKSLAB_CLUSTER="bench-cli-$$" CKSLAB_BACKEND=local NO_COLOR=1
+export CKSLAB_STATE_DIR="$work/state" CKSLAB_CLUSTER="${BENCH_CLUSTER:-bench-cli-$$}" CKSLAB_BACKEND=local NO_COLOR=1
 unset CKSLAB_SCENARIOS
 # Peak RSS is mostly the binary's own pages, mapped from the page cache: a
 # file the Go linker wrote sits there in 2 MiB folios (mapped whole, ~35 MiB
@@ -135,6 +137,36 @@ for bi in "${!names[@]}"; do
     printf '%-6s %-18s %24s %24s %s\n' "${names[$bi]}" "$c" "${row[0]}" "${row[1]}" "$ratio"
   done
 done
+
+# CPU time at a finer grain than GNU time's 10 ms: perf's task-clock (all
+# threads of the process), mean of RUNS runs, where perf may count.
+if perf stat -x, -e task-clock -o /dev/null true 2>/dev/null; then
+  echo
+  echo "== task-clock (perf stat), mean of $RUNS runs, ms (±% of the mean)"
+  printf '%-6s %-18s %14s %14s %s\n' binary command "30 scenarios" "$n scenarios" "230/30"
+  for bi in "${!names[@]}"; do
+    for c in "${cmds[@]}"; do
+      row=() vals=()
+      for cat in 30 all; do
+        if [[ $c == version && $cat == all ]]; then
+          row+=("-")
+          continue
+        fi
+        extra=()
+        [[ $cat == all ]] && extra=(--scenarios "$large")
+        # shellcheck disable=SC2086
+        perf stat -x, -e task-clock -r "$RUNS" -o "$work/perf.out" "${bins[$bi]}" "${extra[@]}" $c >/dev/null 2>&1 || true
+        v=$(awk -F, '$3 == "task-clock" {print $1; exit}' "$work/perf.out")
+        pct=$(awk -F, '$3 == "task-clock" {print $4; exit}' "$work/perf.out")
+        vals+=("$v")
+        row+=("$(printf '%.1f (%s)' "$v" "${pct:-?}")")
+      done
+      ratio=-
+      ((${#vals[@]} == 2)) && ratio=$(awk -v a="${vals[1]}" -v b="${vals[0]}" 'BEGIN {printf "%.2f", a/b}')
+      printf '%-6s %-18s %14s %14s %s\n' "${names[$bi]}" "$c" "${row[0]}" "${row[1]}" "$ratio"
+    done
+  done
+fi
 
 echo
 echo "== the same psp-01 checks as a bash script of kubectl calls ($RUNS runs)"
