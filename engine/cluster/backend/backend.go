@@ -176,7 +176,7 @@ func Resolve(ctx context.Context, name string, o Options) (cluster.Backend, stri
 		b, err := existing.New(eo)
 		return b, existing.Name + " (forced: an existing cluster)", err
 	}
-	return nil, "", fmt.Errorf("unknown backend %q: use auto, kind, local or %s", name, existing.Name)
+	return nil, "", fmt.Errorf("unknown backend %q: use auto, kind or local, or %s for an existing cluster (--kubeconfig)", name, existing.Name)
 }
 
 func newKind(o Options, engine string) (cluster.Backend, error) {
