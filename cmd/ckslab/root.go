@@ -79,6 +79,14 @@ type app struct {
 // loadCatalog builds the catalog from the built-in scenarios, extra
 // directories (--scenarios / CKSLAB_SCENARIOS) and installed packs.
 func (a *app) loadCatalog() (*load.Catalog, error) {
+	return a.loadCatalogFor("")
+}
+
+// loadCatalogFor is loadCatalog for a verb about scenario id: through the
+// index, only the sources up to the one defining id are scanned (see
+// load.OpenCatalogFor), so the verb's cost does not grow with the packs and
+// directories after it; the rest is scanned if the catalog is listed.
+func (a *app) loadCatalogFor(id string) (*load.Catalog, error) {
 	a.catalogOnce.Do(func() {
 		sources := []load.Source{{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}}
 		for _, d := range a.scenarioDirs {
@@ -100,6 +108,8 @@ func (a *app) loadCatalog() (*load.Catalog, error) {
 		sources = append(sources, packSources...)
 		if a.catalogStrict {
 			a.catalog, a.catalogWarn = load.NewCatalog(sources...)
+		} else if id != "" {
+			a.catalog, a.catalogWarn = load.OpenCatalogFor(a.catalogIndexDir(), id, sources...)
 		} else {
 			a.catalog, a.catalogWarn = load.OpenCatalog(a.catalogIndexDir(), sources...)
 		}
@@ -114,7 +124,7 @@ func (a *app) loadCatalog() (*load.Catalog, error) {
 }
 
 func (a *app) scenario(id string) (*load.Scenario, error) {
-	c, err := a.loadCatalog()
+	c, err := a.loadCatalogFor(id)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ type runnerOptions struct {
 	Backend bool
 	// Catalog loads the catalog (implied by Backend).
 	Catalog bool
+	// Scenario is the id the verb is about; "" means the running lab's.
+	Scenario string
 	// AllowHostExec is --allow-host-commands.
 	AllowHostExec bool
 	// Events receives progress; nil prints it as text on stderr.
@@ -37,7 +39,16 @@ func (a *app) newRunner(ctx context.Context, o runnerOptions) (*runner.Runner, e
 		r.Out = a.textEvents()
 	}
 	if o.Catalog || o.Backend {
-		c, err := a.loadCatalog()
+		// The verbs of a lab are about its scenario: the catalog is opened
+		// for it (a wrong guess, e.g. start of another id, only costs the
+		// scan of the remaining sources on its lookup).
+		id := o.Scenario
+		if id == "" {
+			if st, err := r.LoadState(); err == nil {
+				id = st.Scenario
+			}
+		}
+		c, err := a.loadCatalogFor(id)
 		if err != nil {
 			return nil, err
 		}

@@ -65,6 +65,19 @@ type Catalog struct {
 	list []*entry
 	byID map[string]*entry
 	mu   sync.Mutex // guards entry.loaded
+
+	// pending is set on a catalog from OpenCatalogFor whose later sources
+	// are not scanned yet; scanMu guards it, list and byID while they are.
+	scanMu  sync.Mutex
+	pending *pendingScan
+}
+
+// pendingScan is what OpenCatalogFor left for later: the sources after the
+// one that answered its id.
+type pendingScan struct {
+	indexDir, loader string
+	sources          []Source
+	per              [][]candidate // candidates of sources[:len(per)]
 }
 
 type entry struct {
@@ -200,6 +213,7 @@ func findScenarioFiles(fsys fs.FS) ([]string, error) {
 // Summaries returns every scenario's summary in curriculum order, parsing
 // nothing.
 func (c *Catalog) Summaries() []Summary {
+	c.complete()
 	out := make([]Summary, len(c.list))
 	for i, e := range c.list {
 		out[i] = e.Summary
@@ -208,12 +222,16 @@ func (c *Catalog) Summaries() []Summary {
 }
 
 // Len is the number of scenarios.
-func (c *Catalog) Len() int { return len(c.list) }
+func (c *Catalog) Len() int {
+	c.complete()
+	return len(c.list)
+}
 
 // All returns every scenario in curriculum order, parsing those not parsed
 // yet. A scenario that no longer parses (edited since the index was
 // checked) is left out; Get reports why.
 func (c *Catalog) All() []*Scenario {
+	c.complete()
 	out := make([]*Scenario, 0, len(c.list))
 	for _, e := range c.list {
 		if s, err := c.load(e); err == nil {
@@ -225,7 +243,15 @@ func (c *Catalog) All() []*Scenario {
 
 // Get returns a scenario by id, parsing only its file.
 func (c *Catalog) Get(id string) (*Scenario, error) {
-	if e, ok := c.byID[id]; ok {
+	c.scanMu.Lock()
+	e, ok := c.byID[id]
+	partial := c.pending != nil
+	c.scanMu.Unlock()
+	if !ok && partial {
+		c.complete()
+		e, ok = c.byID[id]
+	}
+	if ok {
 		return c.load(e)
 	}
 	var near []string
@@ -264,6 +290,7 @@ func (c *Catalog) load(e *entry) (*Scenario, error) {
 
 // ByDomain filters by domain.
 func (c *Catalog) ByDomain(d v1alpha1.Domain) []*Scenario {
+	c.complete()
 	var out []*Scenario
 	for _, e := range c.list {
 		if e.Domain != d {

@@ -65,13 +65,72 @@ func OpenCatalog(indexDir string, sources ...Source) (*Catalog, Problems) {
 	loader := loaderID()
 	per := make([][]candidate, len(sources))
 	for i, src := range sources {
-		cands, err := indexSource(indexDir, loader, src)
-		if err != nil {
-			cands = []candidate{listProblem(src, err)}
-		}
-		per[i] = cands
+		per[i] = scanSource(indexDir, loader, src)
 	}
 	return assemble(sources, per)
+}
+
+func scanSource(indexDir, loader string, src Source) []candidate {
+	cands, err := indexSource(indexDir, loader, src)
+	if err != nil {
+		return []candidate{listProblem(src, err)}
+	}
+	return cands
+}
+
+// OpenCatalogFor is OpenCatalog for a verb about one scenario (describe,
+// start, check, hint, ...): it scans the sources in order only until one
+// defines id. That is enough to serve id exactly as the whole catalog
+// would: ids are assigned source by source, and a later source can never
+// change an earlier scenario's id (a collision renames or rejects the later
+// one). So `describe psp-01` costs the same whatever packs and directories
+// follow the built-in catalog. The sources left are scanned, with the same
+// freshness checks, the first time the catalog is asked for anything else
+// (Summaries, All, Len, ByDomain, or a Get of an id not found yet). The
+// problems returned are those of the sources scanned here: invalid
+// scenarios of later sources are reported by verbs that list the catalog
+// (list, lint, validate), not by this one.
+func OpenCatalogFor(indexDir, id string, sources ...Source) (*Catalog, Problems) {
+	if indexDir == "" {
+		return NewCatalog(sources...)
+	}
+	loader := loaderID()
+	per := make([][]candidate, 0, len(sources))
+	for i, src := range sources {
+		per = append(per, scanSource(indexDir, loader, src))
+		if i == len(sources)-1 {
+			break
+		}
+		c, ps := assemble(sources[:i+1], per)
+		if _, ok := c.byID[id]; ok {
+			c.pending = &pendingScan{indexDir: indexDir, loader: loader, sources: sources, per: per}
+			return c, ps
+		}
+	}
+	return assemble(sources, per)
+}
+
+// complete scans the sources OpenCatalogFor left and rebuilds the catalog
+// from all of them, keeping the scenarios already parsed.
+func (c *Catalog) complete() {
+	c.scanMu.Lock()
+	defer c.scanMu.Unlock()
+	p := c.pending
+	if p == nil {
+		return
+	}
+	for i := len(p.per); i < len(p.sources); i++ {
+		p.per = append(p.per, scanSource(p.indexDir, p.loader, p.sources[i]))
+	}
+	full, _ := assemble(p.sources, p.per)
+	c.mu.Lock()
+	for _, e := range full.list {
+		if old, ok := c.byID[e.ID]; ok && old.path == e.path && old.src.Display == e.src.Display && old.File == e.File {
+			e.loaded = old.loaded
+		}
+	}
+	c.mu.Unlock()
+	c.list, c.byID, c.pending = full.list, full.byID, nil
 }
 
 // loaderID names this executable by path, size and mtime: rebuilding

@@ -443,3 +443,82 @@ func TestIndexPerLoader(t *testing.T) {
 		t.Errorf("the index just written is gone: %v", err)
 	}
 }
+
+// OpenCatalogFor answers a scenario's id from the sources up to the one
+// defining it, exactly as the whole catalog would, leaving later sources
+// unscanned until something else is asked for.
+func TestOpenCatalogForScansOnlyUpToItsScenario(t *testing.T) {
+	rootA, rootB, rootP, idxDir := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	writeScenario(t, rootA, "alpha", "Alpha", "Do alpha.", "true")
+	writeScenario(t, rootA, "beta", "Beta", "Do beta.", "true")
+	writeScenario(t, rootB, "gamma", "Gamma", "Do gamma.", "true")
+	writeScenario(t, rootB, "alpha", "Alpha again", "Do alpha.", "true") // collides: a problem
+	writeScenario(t, rootP, "alpha", "Pack alpha", "Do alpha.", "true")  // collides: becomes mypack/alpha
+	writeScenario(t, rootP, "delta", "Delta", "Do delta.", "true")
+	pack := DirSource(rootP)
+	pack.Kind, pack.Name, pack.Trusted = "pack", "mypack", false
+	sources := []Source{DirSource(rootA), DirSource(rootB), pack}
+
+	full, fullPs := OpenCatalog(t.TempDir(), sources...)
+	if len(fullPs) != 1 || full.Len() != 5 {
+		t.Fatalf("full catalog: %v, problems %v", titles(full), fullPs)
+	}
+	for _, id := range []string{"alpha", "beta", "gamma", "mypack/alpha", "delta"} {
+		want, err := full.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := OpenCatalogFor(t.TempDir(), id, sources...)
+		got, err := c.Get(id)
+		if err != nil || got.File != want.File || got.ID != want.ID || got.Spec.Title != want.Spec.Title {
+			t.Fatalf("OpenCatalogFor(%s).Get = %v %v, %v; the whole catalog serves %v %v", id, got.ID, got.File, err, want.ID, want.File)
+		}
+		if c.Len() != 5 || len(c.Summaries()) != 5 {
+			t.Fatalf("OpenCatalogFor(%s): after completion %v", id, titles(c))
+		}
+	}
+
+	// alpha is in the first source: the others are not scanned (no index
+	// written for them) until the catalog is listed.
+	c, ps := OpenCatalogFor(idxDir, "alpha", sources...)
+	if len(ps) != 0 {
+		t.Fatalf("problems of unscanned sources reported: %v", ps)
+	}
+	if files, _ := filepath.Glob(filepath.Join(idxDir, "*.json")); len(files) != 1 {
+		t.Fatalf("want only the first source's index, got %v", files)
+	}
+	if s, err := c.Get("alpha"); err != nil || s.Spec.Title != "Alpha" {
+		t.Fatalf("Get(alpha) = %v, %v", s, err)
+	}
+	// Another id of a later source completes the scan.
+	if s, err := c.Get("delta"); err != nil || s.ID != "delta" {
+		t.Fatalf("Get(delta) = %v, %v", s, err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(idxDir, "*.json")); len(files) != 3 {
+		t.Fatalf("after a lookup beyond the first source, want 3 indexes, got %v", files)
+	}
+	if got := titles(c); len(got) != 5 || got["mypack/alpha"] != "Pack alpha" {
+		t.Fatalf("completed catalog: %v", got)
+	}
+
+	// Never stale: an edit in the answering source is seen (same size, an
+	// hour ago but another mtime).
+	f := filepath.Join(rootA, "alpha", ScenarioFile)
+	writeOld(t, f, scenarioYAML("alpha", "Alphb", "Do alpha.", "true"))
+	later := time.Now().Add(-time.Hour + time.Second)
+	if err := os.Chtimes(f, later, later); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = OpenCatalogFor(idxDir, "alpha", sources...)
+	if s, err := c.Get("alpha"); err != nil || s.Spec.Title != "Alphb" {
+		t.Fatalf("after editing alpha: %v, %v", s, err)
+	}
+	if got := titles(c); got["alpha"] != "Alphb" {
+		t.Fatalf("summaries after editing alpha: %v", got)
+	}
+	// An unknown id scans everything and suggests near ids.
+	c, _ = OpenCatalogFor(idxDir, "delt", sources...)
+	if _, err := c.Get("delt"); err == nil || !strings.Contains(err.Error(), "did you mean delta") {
+		t.Fatalf("Get(delt) = %v", err)
+	}
+}
