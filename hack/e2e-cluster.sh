@@ -43,8 +43,8 @@ k() { kubectl --kubeconfig "$kc" ${ctx:+--context "$ctx"} "$@"; }
 snapshot() {
   {
     k get namespaces,clusterroles,clusterrolebindings -o name
-    k get pods,serviceaccounts,roles,rolebindings -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,KIND:.kind --no-headers \
-      | grep -v '^kube-system ' || true
+    k get pods,serviceaccounts,roles,rolebindings -A -o go-template='{{range .items}}{{.kind}} {{.metadata.namespace}}/{{.metadata.name}}{{"\n"}}{{end}}' \
+      | grep -v ' kube-system/' || true
   } | sort
 }
 # same FILE LABEL [ALLOW]: the cluster matches the first snapshot; ALLOW is
@@ -59,7 +59,7 @@ same() {
   sha256sum -c --quiet "$work/kubeconfig.sha" || die "$2: the user's kubeconfig $kc changed"
   log "$2: nothing left behind; your kubeconfig is unchanged byte for byte"
 }
-ours='namespace/ckslab-node-access'
+ours='ckslab-node-access'
 
 sha256sum "$kc" >"$work/kubeconfig.sha"
 snapshot >"$work/before"
@@ -107,12 +107,14 @@ same "$work/before" "after validate (finished labs)" "$ours"
 # 4. Ctrl-C mid-setup, then reset.
 "$bin" "${args[@]}" start "${scen[0]}" --no-tui >"$work/start-int.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 240); do
+for _ in $(seq 1 3000); do
   grep -q "Seeding" "$work/start-int.log" && break
-  sleep 0.25
+  sleep 0.02
 done
 kill -INT "$pid"
 wait "$pid" || true
+grep -q "✘ Seeding" "$work/start-int.log" || { cat "$work/start-int.log" >&2; die "start ${scen[0]} was not interrupted mid-setup"; }
+log "interrupted mid-setup: $(grep '✘ Seeding' "$work/start-int.log")"
 "$bin" "${args[@]}" reset >/dev/null 2>&1 || true
 same "$work/before" "Ctrl-C mid-setup of ${scen[0]}, then reset" "$ours"
 

@@ -368,6 +368,9 @@ func (b *Backend) Up(ctx context.Context, spec cluster.Spec, progress cluster.Pr
 		step = cluster.Step{ID: "detect", Title: "Detect capabilities (probe pods, a deny-all NetworkPolicy, node files)"}
 		progress.Report(step)
 		f, err := detect(ctx, b.newProber(cs, h), detectOptions{nodeAccess: len(acc.nodeAccess) == 0})
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err() // an interrupted probe proves nothing: record nothing
+		}
 		if err != nil {
 			return nil, fmt.Errorf("detect capabilities: %w", err)
 		}
