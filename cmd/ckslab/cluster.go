@@ -228,7 +228,9 @@ func newSSHCmd(a *app) *cobra.Command {
 		Long: `Open an interactive shell on a node, as on the exam, or run one command there
 (ckslab ssh controlplane cat /etc/kubernetes/manifests/kube-apiserver.yaml). On the local
 backend the node sees its own /etc/kubernetes, /var/lib/etcd and /var/log at their usual
-paths (a private mount namespace); on kind it is a shell inside the node container.
+paths (a private mount namespace); on kind it is a shell inside the node container; on the
+cluster backend (an existing cluster) a shell in the node's namespaces through a short-lived
+privileged pod on that node (no SSH), deleted when the shell ends.
 The lab shell of the terminal UI (!) makes plain "ssh controlplane" do the same.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
