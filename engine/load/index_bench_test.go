@@ -24,7 +24,7 @@ func generateCatalog(tb testing.TB, n int) string {
 		tb.Fatalf("built-in scenarios: %v (%d)", err, len(files))
 	}
 	old := time.Now().Add(-time.Hour)
-	nameRE := regexp.MustCompile(`(?m)^  name: (\S+)$`)
+	nameRE := regexp.MustCompile(`(?m)^ {2}name: \S+$`)
 	for i := range n {
 		src := path.Dir(files[i%len(files)])
 		id := path.Base(src)
