@@ -63,10 +63,12 @@ func generateCatalog(tb testing.TB, n int) string {
 	return root
 }
 
-// BenchmarkOpenCatalogGet is what describe/check/hint pay for the catalog:
-// open it through a warm index and parse one scenario, with the built-in
-// catalog alone and with 200 generated scenarios more; the strict
-// whole-catalog load (lint, validate) is beside it for scale.
+// BenchmarkOpenCatalogGet is what the verbs pay for the catalog: open it
+// through a warm index and parse one scenario (index: the whole catalog
+// checked, as list does; for: up to the source defining the scenario, as
+// describe and check do), with the built-in catalog alone and with 200
+// generated scenarios more; the strict whole-catalog load (lint, validate)
+// is beside it for scale.
 func BenchmarkOpenCatalogGet(b *testing.B) {
 	builtin := Source{Name: "builtin", Kind: "builtin", FS: scenarios.FS, Display: "builtin:scenarios", Trusted: true}
 	for _, extra := range []int{0, 200} {
@@ -81,6 +83,14 @@ func BenchmarkOpenCatalogGet(b *testing.B) {
 		b.Run("index/extra="+strconv.Itoa(extra), func(b *testing.B) {
 			for b.Loop() {
 				c, _ := OpenCatalog(idx, sources...)
+				if _, err := c.Get("psp-01"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("for/extra="+strconv.Itoa(extra), func(b *testing.B) { // describe, check: up to psp-01's source
+			for b.Loop() {
+				c, _ := OpenCatalogFor(idx, "psp-01", sources...)
 				if _, err := c.Get("psp-01"); err != nil {
 					b.Fatal(err)
 				}
