@@ -85,7 +85,7 @@ start=$(date +%s.%N)
 "$bin" "${args[@]}" cluster up
 log "cluster up (capability probes included): $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)") s"
 "$bin" "${args[@]}" cluster status || true
-node="$(k get nodes -o jsonpath='{.items[0].metadata.name}')"
+node="$(k get nodes -o jsonpath="{.items[-1:].metadata.name}")" # the last: not the default control-plane node
 out="$("$bin" "${args[@]}" ssh "$node" cat /etc/hostname)"
 [[ "$(echo "$out" | tr -d '[:space:]')" == "$node" ]] || die "ckslab ssh $node cat /etc/hostname printed '$out'"
 log "ckslab ssh $node: runs on the node ($out)"

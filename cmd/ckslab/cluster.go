@@ -243,8 +243,8 @@ The lab shell of the terminal UI (!) makes plain "ssh controlplane" do the same.
 				return fmt.Errorf("no running cluster %s (%s): %w; start a lab first (ckslab start ID)", a.clusterName, b.Name(), err)
 			}
 			name := ""
-			if len(args) == 1 {
-				name = args[0]
+			if len(args) >= 1 {
+				name = args[0] // also with a command: `ckslab ssh NODE CMD...` runs CMD on NODE
 			}
 			n, err := c.Node(name)
 			if err != nil {

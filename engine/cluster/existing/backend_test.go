@@ -204,7 +204,7 @@ func TestHelperPodsDeletedOnClose(t *testing.T) {
 	if len(pods) != 2 {
 		t.Fatalf("want one reused pod per node, got %v", pods)
 	}
-	if got := strings.Join(ran[0], " "); got != "nsenter --target 1 --mount --uts --ipc --net -- cat /etc/hostname" {
+	if got := strings.Join(ran[0], " "); got != "nsenter --target 1 --mount --uts --ipc --net -- sh -c "+nodeEnv+" ckslab-node cat /etc/hostname" {
 		t.Fatalf("command %q does not enter the node's namespaces", got)
 	}
 	p, _ := cs.Tracker().Get(corev1.SchemeGroupVersion.WithResource("pods"), HelperNamespace, pods[0])

@@ -55,10 +55,15 @@ func managedLabels(component string) map[string]string {
 
 // nodeEnter runs argv in the node's mount, UTS, IPC and network namespaces
 // (the helper pod shares its PID namespace): the node's own files at their
-// usual paths and its own binaries (crictl, kubeadm, systemctl).
+// usual paths and its own binaries (crictl, kubeadm, systemctl). As on a
+// kubeadm control plane in the exam (and in a kind node), kubectl there
+// uses /etc/kubernetes/admin.conf when no KUBECONFIG is set and the node
+// has that file.
 func nodeEnter(argv ...string) []string {
-	return append([]string{"nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--"}, argv...)
+	return append([]string{"nsenter", "--target", "1", "--mount", "--uts", "--ipc", "--net", "--", "sh", "-c", nodeEnv, "ckslab-node"}, argv...)
 }
+
+const nodeEnv = `if [ -z "${KUBECONFIG:-}" ] && [ -r /etc/kubernetes/admin.conf ]; then export KUBECONFIG=/etc/kubernetes/admin.conf; fi; exec "$@"`
 
 // helperPod is the pod spec of a node-access pod pinned to node: what
 // `kubectl debug node/NODE --profile=sysadmin` makes (privileged, host
