@@ -152,6 +152,16 @@ type Backend interface {
 	Status(ctx context.Context, name string) (*Status, error)
 }
 
+// AddonRemover is implemented by backends that install add-ons for a lab
+// (Spec.Addons): RemoveAddon takes one out again when the lab that asked
+// for it ends, so the next lab starts on the cluster as it was (a
+// Gatekeeper left installed judges, and on an API server restart denies,
+// every later lab's requests). Removing an add-on that is not installed
+// does nothing.
+type AddonRemover interface {
+	RemoveAddon(ctx context.Context, c *Cluster, addon string, progress ProgressFunc) error
+}
+
 // ErrNotFound is wrapped when a cluster does not exist.
 var ErrNotFound = fmt.Errorf("cluster not found")
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,7 +190,7 @@ func (r *Runner) seedOn(ctx context.Context, s *load.Scenario, cl *cluster.Clust
 	if err != nil {
 		return nil, err
 	}
-	if err := r.resetPrevious(ctx, cl, k); err != nil {
+	if err := r.resetPrevious(ctx, cl, k, s); err != nil {
 		return nil, err
 	}
 	st, err := r.setup(ctx, s, cl, k)
@@ -225,6 +226,9 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 				}
 			}
 		}
+		if err := clearAnswerFiles(ctx, s, cl); err != nil {
+			return err
+		}
 		if err := r.installCRDs(ctx, s, k); err != nil {
 			return err
 		}
@@ -239,6 +243,27 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 		return nil, err
 	}
 	return st, nil
+}
+
+// clearAnswerFiles removes the files the scenario's answerFile checks
+// read before seeding: they are the learner's output, which no backup
+// restores, so an earlier attempt's answer (or a validated fix's) would
+// otherwise score in the fresh lab.
+func clearAnswerFiles(ctx context.Context, s *load.Scenario, cl *cluster.Cluster) error {
+	for _, c := range s.Spec.Checks {
+		a := c.AnswerFile
+		if a == nil {
+			continue
+		}
+		n, err := cl.Node(a.Node)
+		if err != nil {
+			return fmt.Errorf("answer file %s of check %s: %w", a.Path, c.ID, err)
+		}
+		if err := n.Remove(ctx, a.Path); err != nil {
+			return fmt.Errorf("remove the previous answer %s of check %s: %w", a.Path, c.ID, err)
+		}
+	}
+	return nil
 }
 
 func (r *Runner) opsEnv(s *load.Scenario, cl *cluster.Cluster, k *kube.Client, tr *ops.Tracker, step string) *ops.Env {
@@ -427,11 +452,13 @@ func (r *Runner) Reset(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return r.undo(ctx, st, cl, k)
+	return r.undo(ctx, st, cl, k, nil)
 }
 
-// resetPrevious undoes a previous lab on this cluster, if any.
-func (r *Runner) resetPrevious(ctx context.Context, cl *cluster.Cluster, k *kube.Client) error {
+// resetPrevious undoes a previous lab on this cluster, if any, before next
+// is seeded: add-ons next asks for too stay installed (validate's trials of
+// one scenario, a restart of the same lab), the others are removed.
+func (r *Runner) resetPrevious(ctx context.Context, cl *cluster.Cluster, k *kube.Client, next *load.Scenario) error {
 	st, err := r.LoadState()
 	if errors.Is(err, ErrNoLab) {
 		return nil
@@ -439,10 +466,11 @@ func (r *Runner) resetPrevious(ctx context.Context, cl *cluster.Cluster, k *kube
 	if err != nil {
 		return err
 	}
-	return r.undo(ctx, st, cl, k)
+	return r.undo(ctx, st, cl, k, addonsOf(next))
 }
 
-func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k *kube.Client) error {
+// undo resets the lab of st; keep lists add-ons not to remove.
+func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k *kube.Client, keep []string) error {
 	if st.ClusterID != "" && st.ClusterID != clusterID(cl.Kubeconfig) {
 		// The cluster was recreated since this lab started: its objects died
 		// with the old cluster, and restoring its node-file backups would
@@ -480,13 +508,70 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 				return err
 			}
 		}
-		if s, err := r.Catalog.Get(st.Scenario); err == nil && len(s.Spec.Cleanup) > 0 {
+		s, serr := r.Catalog.Get(st.Scenario)
+		if serr == nil && len(s.Spec.Cleanup) > 0 {
 			if err := ops.Run(ctx, r.opsEnv(s, cl, k, nil, "reset"), s.Spec.Cleanup); err != nil {
 				return fmt.Errorf("cleanup of %s: %w", s.ID, err)
 			}
 		}
+		if serr == nil {
+			if err := r.removeAddons(ctx, s, cl, keep); err != nil {
+				return err
+			}
+		}
 		return r.removeState()
 	})
+}
+
+// removeAddons takes out the add-ons the lab's scenario asked for (newest
+// first), where the backend installs add-ons: a lab leaves the cluster as
+// it found it. Gatekeeper left behind would judge every later lab's
+// requests, and deny them while a restarted API server serves its
+// start-up certificate. An exam's tasks share one cluster and are undone
+// together at its end, so the last task's undo must not pull an add-on out
+// from under an earlier task's objects: exam runners keep them.
+func (r *Runner) removeAddons(ctx context.Context, s *load.Scenario, cl *cluster.Cluster, keep []string) error {
+	rm, ok := r.Backend.(cluster.AddonRemover)
+	if !ok || r.SharedCluster {
+		return nil
+	}
+	addons := addonsOf(s)
+	for i := len(addons) - 1; i >= 0; i-- {
+		if slices.Contains(keep, addons[i]) {
+			continue
+		}
+		err := rm.RemoveAddon(ctx, cl, addons[i], func(st cluster.Step) {
+			if st.Done && st.Err == nil {
+				r.emit(Event{Kind: StepLine, Step: "reset", Line: st.Title})
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("remove add-on %s that %s installed: %w", addons[i], s.ID, err)
+		}
+	}
+	return nil
+}
+
+func addonsOf(s *load.Scenario) []string {
+	if s == nil || s.Spec.Cluster == nil {
+		return nil
+	}
+	return s.Spec.Cluster.Addons
+}
+
+// RemoveAddons takes out the add-ons scenario id asked for, on a cluster
+// where no lab runs any more (validate calls it once all trials of id are
+// done; they keep the add-ons from one trial to the next).
+func (r *Runner) RemoveAddons(ctx context.Context, id string) error {
+	s, err := r.Catalog.Get(id)
+	if err != nil || len(addonsOf(s)) == 0 {
+		return err
+	}
+	cl, err := r.Backend.Get(ctx, r.clusterName())
+	if err != nil {
+		return err
+	}
+	return r.removeAddons(ctx, s, cl, nil)
 }
 
 // deleteLab deletes what the lab's setup and fixes created (tracked and

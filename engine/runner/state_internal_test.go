@@ -39,7 +39,7 @@ func TestUndoDiscardsLabOfRecreatedCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	// nil kube client and no nodes: touching either would panic or fail.
-	if err := r.undo(context.Background(), st, &cluster.Cluster{Name: "c", Kubeconfig: newKC}, nil); err != nil {
+	if err := r.undo(context.Background(), st, &cluster.Cluster{Name: "c", Kubeconfig: newKC}, nil, nil); err != nil {
 		t.Fatalf("undo: %v", err)
 	}
 	if _, err := r.LoadState(); !errors.Is(err, ErrNoLab) {

@@ -88,8 +88,8 @@ func (r *Runner) ValidateWith(ctx context.Context, ids []string, alts map[string
 	return out
 }
 
-func (r *Runner) validateOne(ctx context.Context, id string, alts []NamedAlternative) ValidateResult {
-	res := ValidateResult{ID: id}
+func (r *Runner) validateOne(ctx context.Context, id string, alts []NamedAlternative) (res ValidateResult) {
+	res = ValidateResult{ID: id}
 	s, err := r.Catalog.Get(id)
 	if err != nil {
 		res.Verdict, res.Reason = VerdictError, err.Error()
@@ -100,6 +100,15 @@ func (r *Runner) validateOne(ctx context.Context, id string, alts []NamedAlterna
 		return res
 	}
 	cov := NewCoverage()
+	// The trials keep the scenario's add-ons from one to the next; once
+	// they are done the add-ons go, as when a learner's lab ends.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 6*time.Minute)
+		defer cancel()
+		if err := r.RemoveAddons(rctx, id); err != nil && res.Verdict != VerdictError {
+			res.Verdict, res.Reason = VerdictError, "after validating: "+err.Error()
+		}
+	}()
 	seeded, solved, err := r.Trial(ctx, s, s.Spec.Solution, true)
 	res.Seeded, res.Solved = seeded, solved
 	sum := checks.Summarize(seeded)
@@ -194,7 +203,7 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := r.resetPrevious(ctx, cl, k); err != nil {
+	if err := r.resetPrevious(ctx, cl, k, s); err != nil {
 		return nil, nil, err
 	}
 	suite, err := checks.Compile(s.Spec.Checks)
@@ -204,7 +213,7 @@ func (r *Runner) Trial(ctx context.Context, s *load.Scenario, fix []v1alpha1.Ope
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 		defer cancel()
-		if rerr := r.resetPrevious(rctx, cl, k); rerr != nil && err == nil {
+		if rerr := r.resetPrevious(rctx, cl, k, s); rerr != nil && err == nil {
 			err = fmt.Errorf("reset after %s: %w", s.ID, rerr)
 		}
 	}()
