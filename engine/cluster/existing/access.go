@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	authv1 "k8s.io/api/authorization/v1"
+	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
@@ -74,7 +74,7 @@ type reviewFunc func(ctx context.Context, p permission) (allowed bool, reason st
 
 func ssar(cs kubernetes.Interface) reviewFunc {
 	return func(ctx context.Context, p permission) (bool, string, error) {
-		r := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authv1.ResourceAttributes{
+		r := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authzv1.ResourceAttributes{
 			Verb: p.verb, Group: p.group, Resource: p.resource, Subresource: p.subresource, Namespace: p.namespace}}}
 		got, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, r, metav1.CreateOptions{})
 		if err != nil {

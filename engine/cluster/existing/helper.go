@@ -13,13 +13,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
+	"k8s.io/streaming/pkg/httpstream"
 
 	"github.com/ckslab/ckslab/engine/cluster"
 )
@@ -335,6 +335,14 @@ func (h *Helpers) gone(ctx context.Context, node, pod string) bool {
 	return true
 }
 
+// fallBackToSPDY reports whether a WebSocket exec failed in a way SPDY may
+// not: the API server (or a proxy) refused the upgrade. client-go's
+// WebSocket transport returns k8s.io/streaming's UpgradeFailureError, which
+// the deprecated k8s.io/apimachinery/pkg/util/httpstream copy does not match.
+func fallBackToSPDY(err error) bool {
+	return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+}
+
 // remoteExec is execFunc over the API server's exec subresource: WebSocket
 // first, SPDY when the server does not speak it (as kubectl does).
 func (h *Helpers) remoteExec(ctx context.Context, ns, pod, container string, argv []string, tty bool, in io.Reader, out, errOut io.Writer, size remotecommand.TerminalSizeQueue) error {
@@ -350,7 +358,7 @@ func (h *Helpers) remoteExec(ctx context.Context, ns, pod, container string, arg
 	if err != nil {
 		return fmt.Errorf("exec executor: %w", err)
 	}
-	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool { return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err) })
+	ex, err := remotecommand.NewFallbackExecutor(ws, spdy, fallBackToSPDY)
 	if err != nil {
 		return fmt.Errorf("exec executor: %w", err)
 	}

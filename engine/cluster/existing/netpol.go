@@ -54,13 +54,13 @@ func (s netpolSteps) until(want reach, n int) (bool, int) {
 	deadline := time.Now().Add(s.wait)
 	row, errs := 0, 0
 	for {
-		switch r := s.try(); {
-		case r == want:
+		switch r := s.try(); r {
+		case want:
 			row++
 			if row >= n {
 				return true, errs
 			}
-		case r == reachError:
+		case reachError:
 			errs++
 		default:
 			row = 0

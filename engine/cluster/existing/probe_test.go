@@ -55,8 +55,10 @@ func (f *fakeProber) runWith(_ context.Context, rc string) (string, error) {
 
 func (f *fakeProber) serves(_ context.Context, gv, r string) bool { return f.served[gv+"/"+r] }
 
-// kubeadmNode is a control-plane node as kubeadm leaves it.
-func kubeadmNode(name string) map[string]string {
+// kubeadmNode is the files and commands of control-plane node "cp" as
+// kubeadm leaves it.
+func kubeadmNode() map[string]string {
+	const name = "cp"
 	return map[string]string{
 		name + ":ls -1 " + manifestsDir: "etcd.yaml\nkube-apiserver.yaml\n",
 		name + ":crictl --version":      "crictl version v1.35.0\n",
@@ -66,7 +68,7 @@ func kubeadmNode(name string) map[string]string {
 }
 
 func TestDetectKubeadmCluster(t *testing.T) {
-	p := &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}, {name: "w1"}}, files: kubeadmNode("cp"), ran: true, enforced: true}
+	p := &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}, {name: "w1"}}, files: kubeadmNode(), ran: true, enforced: true}
 	f, err := detect(context.Background(), p, detectOptions{nodeAccess: true})
 	if err != nil {
 		t.Fatal(err)
@@ -102,11 +104,11 @@ func TestDetectNeedsProof(t *testing.T) {
 			detectOptions{nodeAccess: true}, v1alpha1.CapControlPlaneNode, "no node has the node-role.kubernetes.io/control-plane label"},
 		{"HA control plane", &fakeProber{nodeList: []nodeInfo{{name: "cp1", controlPlane: true}, {name: "cp2", controlPlane: true}}, ran: true},
 			detectOptions{nodeAccess: true}, v1alpha1.CapControlPlaneNode, "2 control-plane nodes"},
-		{"no node access", &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}}, files: kubeadmNode("cp"), ran: true},
+		{"no node access", &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}}, files: kubeadmNode(), ran: true},
 			detectOptions{}, v1alpha1.CapControlPlaneNode, "no node access"},
-		{"etcd without client certs", &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}}, files: without(kubeadmNode("cp"), "test -r"), ran: true},
+		{"etcd without client certs", &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}}, files: without(kubeadmNode(), "test -r"), ran: true},
 			detectOptions{nodeAccess: true}, v1alpha1.CapEtcd, "no etcd client certificate"},
-		{"external etcd", &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}}, files: without(kubeadmNode("cp"), "crictl ps"), ran: true},
+		{"external etcd", &fakeProber{nodeList: []nodeInfo{{name: "cp", controlPlane: true}}, files: without(kubeadmNode(), "crictl ps"), ran: true},
 			detectOptions{nodeAccess: true}, v1alpha1.CapEtcd, "no running etcd container"},
 		{"netpol not enforced", &fakeProber{ran: true, enforced: false},
 			detectOptions{}, v1alpha1.CapNetpol, "detail"},
@@ -184,7 +186,7 @@ func TestOptInGatesControlPlane(t *testing.T) {
 }
 
 // scripted is a netpolSteps over a fixed sequence of attempts.
-func scripted(t *testing.T, seq []reach) (*netpolSteps, *[]string) {
+func scripted(seq []reach) (*netpolSteps, *[]string) {
 	var log []string
 	i := 0
 	s := &netpolSteps{
@@ -222,7 +224,7 @@ func TestNetpolProbe(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, log := scripted(t, tc.seq)
+			s, log := scripted(tc.seq)
 			enforced, detail, err := s.run("10.0.0.1:8080")
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
