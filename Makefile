@@ -30,7 +30,7 @@ readme-test: ## run the README's set-up and first-lab commands literally in a fr
 test-unit: ## go tests only (integration tests skip without cached binaries)
 	$(GO) test ./...
 
-lint: ## gofmt, go vet, scenario lint
+lint: ## gofmt, go vet, golangci-lint (.golangci.yml, zero findings), scenario lint
 	hack/lint.sh
 
 bench: ## benchmarks: cold local cluster, check latency vs kubectl script, reset+setup

@@ -46,7 +46,7 @@ command -v kubectl >/dev/null || { echo "kubectl not on PATH; using the cached b
 step "offline scenario inputs (Istio's CRDs for mtls-01, from the Go module proxy)"
 hack/istio-crds.sh
 
-step "gofmt + go vet + scenario lint"
+step "gofmt + go vet + golangci-lint + scenario lint"
 hack/lint.sh
 
 step "go test (unit + integration against real local control planes)"
