@@ -8,17 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/ckslab/ckslab/engine/api/v1alpha1"
 	"github.com/ckslab/ckslab/engine/checks"
 	"github.com/ckslab/ckslab/engine/cluster"
 	"github.com/ckslab/ckslab/engine/kube"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/engine/ops"
-	"github.com/ckslab/ckslab/engine/staticpod"
 )
 
 // EventKind says what an Event reports.
@@ -245,27 +242,6 @@ func (r *Runner) setup(ctx context.Context, s *load.Scenario, cl *cluster.Cluste
 	return st, nil
 }
 
-// clearAnswerFiles removes the files the scenario's answerFile checks
-// read before seeding: they are the learner's output, which no backup
-// restores, so an earlier attempt's answer (or a validated fix's) would
-// otherwise score in the fresh lab.
-func clearAnswerFiles(ctx context.Context, s *load.Scenario, cl *cluster.Cluster) error {
-	for _, c := range s.Spec.Checks {
-		a := c.AnswerFile
-		if a == nil {
-			continue
-		}
-		n, err := cl.Node(a.Node)
-		if err != nil {
-			return fmt.Errorf("answer file %s of check %s: %w", a.Path, c.ID, err)
-		}
-		if err := n.Remove(ctx, a.Path); err != nil {
-			return fmt.Errorf("remove the previous answer %s of check %s: %w", a.Path, c.ID, err)
-		}
-	}
-	return nil
-}
-
 func (r *Runner) opsEnv(s *load.Scenario, cl *cluster.Cluster, k *kube.Client, tr *ops.Tracker, step string) *ops.Env {
 	return &ops.Env{ScenarioID: s.ID, ReadFile: s.ReadFile, Trusted: s.Trusted, AllowHostExec: r.AllowHostExec,
 		Cluster: cl, Kube: k, Tracker: tr, Log: r.line(step)}
@@ -327,114 +303,6 @@ func (r *Runner) runChecks(ctx context.Context, s *load.Scenario, cl *cluster.Cl
 		return nil
 	})
 	return out, nil
-}
-
-// Hint reveals hint n (1-based) of the current lab and records its penalty once.
-func (r *Runner) Hint(n int) (v1alpha1.Hint, int, error) {
-	st, err := r.LoadState()
-	if err != nil {
-		return v1alpha1.Hint{}, 0, err
-	}
-	s, err := r.Catalog.Get(st.Scenario)
-	if err != nil {
-		return v1alpha1.Hint{}, 0, err
-	}
-	hs := s.Spec.Hints
-	if len(hs) == 0 {
-		return v1alpha1.Hint{}, 0, fmt.Errorf("%s has no hints", s.ID)
-	}
-	if n == 0 {
-		n = len(st.HintsUsed) + 1
-		if n > len(hs) {
-			n = len(hs)
-		}
-	}
-	if n < 1 || n > len(hs) {
-		return v1alpha1.Hint{}, 0, fmt.Errorf("%s has hints 1 to %d, not %d", s.ID, len(hs), n)
-	}
-	seen := false
-	for _, u := range st.HintsUsed {
-		seen = seen || u == n
-	}
-	if !seen {
-		st.HintsUsed = append(st.HintsUsed, n)
-		st.Penalty += hs[n-1].Penalty
-		if err := r.saveState(st); err != nil {
-			return v1alpha1.Hint{}, 0, err
-		}
-	}
-	return hs[n-1], n, nil
-}
-
-// Solution returns the reference solution of the current lab as text and
-// records that it was seen.
-func (r *Runner) Solution() (string, error) {
-	st, err := r.LoadState()
-	if err != nil {
-		return "", err
-	}
-	s, err := r.Catalog.Get(st.Scenario)
-	if err != nil {
-		return "", err
-	}
-	st.SolutionSeen = true
-	if err := r.saveState(st); err != nil {
-		return "", err
-	}
-	return SolutionText(s), nil
-}
-
-// SolutionText renders a scenario's solution as steps a learner can follow.
-func SolutionText(s *load.Scenario) string {
-	var b strings.Builder
-	for i, op := range s.Spec.Solution {
-		switch {
-		case op.Kubectl != "":
-			fmt.Fprintf(&b, "%d. kubectl %s\n", i+1, op.Kubectl)
-		case op.Apply != nil && op.Apply.File != "":
-			fmt.Fprintf(&b, "%d. Apply %s:\n\n", i+1, op.Apply.File)
-			if data, err := s.ReadFile(op.Apply.File); err == nil {
-				b.WriteString(indent(string(data)))
-			}
-			b.WriteString("\n")
-		case op.Apply != nil:
-			fmt.Fprintf(&b, "%d. Apply:\n\n%s\n", i+1, indent(op.Apply.Manifest))
-		case op.Node != nil && op.Node.EditManifest != nil:
-			em := op.Node.EditManifest
-			fmt.Fprintf(&b, "%d. Edit %s/%s.yaml on the control-plane node:\n", i+1, staticpod.ManifestsDir, em.Component)
-			for k, v := range em.SetFlags {
-				fmt.Fprintf(&b, "   - set --%s=%s\n", k, v)
-			}
-			for _, f := range em.RemoveFlags {
-				fmt.Fprintf(&b, "   - remove --%s\n", f)
-			}
-			for _, v := range em.AddHostPathVolumes {
-				fmt.Fprintf(&b, "   - mount host path %s (volume %s)\n", v.Path, v.Name)
-			}
-		case op.Node != nil && op.Node.WriteFile != nil:
-			w := op.Node.WriteFile
-			fmt.Fprintf(&b, "%d. Write %s on the node:\n\n", i+1, w.Path)
-			content := w.Content
-			if w.File != "" {
-				if data, err := s.ReadFile(w.File); err == nil {
-					content = string(data)
-				}
-			}
-			b.WriteString(indent(content))
-			b.WriteString("\n")
-		default:
-			fmt.Fprintf(&b, "%d. %s\n", i+1, ops.Describe(op))
-		}
-	}
-	return b.String()
-}
-
-func indent(s string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		b.WriteString("    " + l + "\n")
-	}
-	return b.String()
 }
 
 // Reset undoes the current lab: tracked objects deleted, node files
@@ -521,57 +389,6 @@ func (r *Runner) undo(ctx context.Context, st *LabState, cl *cluster.Cluster, k 
 		}
 		return r.removeState()
 	})
-}
-
-// removeAddons takes out the add-ons the lab's scenario asked for (newest
-// first), where the backend installs add-ons: a lab leaves the cluster as
-// it found it. Gatekeeper left behind would judge every later lab's
-// requests, and deny them while a restarted API server serves its
-// start-up certificate. An exam's tasks share one cluster and are undone
-// together at its end, so the last task's undo must not pull an add-on out
-// from under an earlier task's objects: exam runners keep them.
-func (r *Runner) removeAddons(ctx context.Context, s *load.Scenario, cl *cluster.Cluster, keep []string) error {
-	rm, ok := r.Backend.(cluster.AddonRemover)
-	if !ok || r.SharedCluster {
-		return nil
-	}
-	addons := addonsOf(s)
-	for i := len(addons) - 1; i >= 0; i-- {
-		if slices.Contains(keep, addons[i]) {
-			continue
-		}
-		err := rm.RemoveAddon(ctx, cl, addons[i], func(st cluster.Step) {
-			if st.Done && st.Err == nil {
-				r.emit(Event{Kind: StepLine, Step: "reset", Line: st.Title})
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("remove add-on %s that %s installed: %w", addons[i], s.ID, err)
-		}
-	}
-	return nil
-}
-
-func addonsOf(s *load.Scenario) []string {
-	if s == nil || s.Spec.Cluster == nil {
-		return nil
-	}
-	return s.Spec.Cluster.Addons
-}
-
-// RemoveAddons takes out the add-ons scenario id asked for, on a cluster
-// where no lab runs any more (validate calls it once all trials of id are
-// done; they keep the add-ons from one trial to the next).
-func (r *Runner) RemoveAddons(ctx context.Context, id string) error {
-	s, err := r.Catalog.Get(id)
-	if err != nil || len(addonsOf(s)) == 0 {
-		return err
-	}
-	cl, err := r.Backend.Get(ctx, r.clusterName())
-	if err != nil {
-		return err
-	}
-	return r.removeAddons(ctx, s, cl, nil)
 }
 
 // deleteLab deletes what the lab's setup and fixes created (tracked and
