@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 
@@ -20,8 +21,8 @@ import (
 // every task is set up, checked and undone by the runner itself (later
 // tasks with StartOnRunning: the cluster is not brought up again), with the
 // runner's options (AllowHostExec, add-ons, tracked backups) and its lab
-// state on disk, and a crashed exam leaves state that the next exam in the
-// same slots undoes first.
+// state on disk, and a crashed exam leaves state that the next exam undoes,
+// all of it, before it seeds its first task.
 type Session struct {
 	r     *runner.Runner
 	mu    sync.Mutex
@@ -67,6 +68,8 @@ func (s *Session) Start(ctx context.Context, id string, out func(runner.Event)) 
 	start := rr.Start
 	if n > 0 {
 		start = rr.StartOnRunning
+	} else if err := s.undoStale(ctx); err != nil {
+		return nil, err
 	}
 	lab, err := start(ctx, id)
 	if err != nil {
@@ -74,6 +77,47 @@ func (s *Session) Start(ctx context.Context, id string, out func(runner.Event)) 
 	}
 	t.Lab = lab
 	return t, nil
+}
+
+// undoStale undoes, newest first, the later tasks a previous exam left in
+// TaskStateDir (it crashed or was killed before Close), before this exam
+// seeds anything: left until their slot is reused, a stale lab would be
+// undone after a new task had seeded the same objects (an audit-02 of the
+// old exam in slot 12 deleted the new exam's audit-02 namespace, seeded in
+// slot 11). The first task's slot is the runner's own lab, which Start
+// undoes.
+func (s *Session) undoStale(ctx context.Context) error {
+	entries, err := os.ReadDir(filepath.Join(s.r.StateDir, "exam-tasks"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the state of a previous exam: %w", err)
+	}
+	var slots []int
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > 1 && e.IsDir() {
+			slots = append(slots, n)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(slots)))
+	for _, n := range slots {
+		rr := *s.r
+		rr.SharedCluster = true
+		rr.StateDir = TaskStateDir(s.r.StateDir, n-1)
+		st, err := rr.LoadState()
+		switch {
+		case errors.Is(err, runner.ErrNoLab):
+		case err != nil:
+			return fmt.Errorf("a previous exam's task %d: %w", n, err)
+		default:
+			if err := rr.Reset(ctx); err != nil {
+				return fmt.Errorf("undo a previous exam's task %d (%s) before this exam: %w", n, st.Scenario, err)
+			}
+		}
+		_ = os.RemoveAll(rr.StateDir)
+	}
+	return nil
 }
 
 // Tasks are the tasks started so far, in order.

@@ -98,3 +98,32 @@ func TestSessionCloseReportsFailures(t *testing.T) {
 		t.Errorf("task 1 not undone after task 2 failed: %v", err)
 	}
 }
+
+// An exam that was killed before Close leaves its later tasks' labs on
+// disk; the next exam undoes every one of them before it seeds anything, so
+// none is undone later, on top of a new task's objects.
+func TestSessionUndoesACrashedExamFirst(t *testing.T) {
+	ctx := context.Background()
+	r, _ := sessionRunner(t, true)
+	crashed := exam.NewSession(r)
+	for _, id := range examtest.HostExecIDs {
+		if _, err := crashed.Start(ctx, id, nil); err != nil {
+			t.Fatalf("start %s: %v", id, err)
+		}
+	}
+	// No Close: the process died. The next exam seeds one task only.
+	stale := filepath.Join(exam.TaskStateDir(r.StateDir, 1), "labs", "ex-test.json")
+	if _, err := os.Stat(stale); err != nil {
+		t.Fatalf("the crashed exam's task 2 left no lab state: %v", err)
+	}
+	next := exam.NewSession(r)
+	if _, err := next.Start(ctx, examtest.HostExecIDs[0], nil); err != nil {
+		t.Fatalf("start after a crashed exam: %v", err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the crashed exam's task 2 is still on disk after the next exam's first start (%v): a later task would undo it over new objects", err)
+	}
+	if err := next.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}
