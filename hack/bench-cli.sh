@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-cli.sh: whole-process figures of the ckslab binary, as a learner
 # feels them: `version`, `list`, `describe psp-01` and `check -o json` of a
-# psp-01 lab on the local backend, with the built-in catalog (30 scenarios)
+# psp-01 lab on the local backend, with the built-in catalog
 # and with the built-in catalog plus a generated 200-scenario directory, so
 # growth with the catalog's size is visible. Each figure is the median of
 # RUNS runs (wall time, and peak RSS from /usr/bin/time -v). The same psp-01
@@ -69,7 +69,8 @@ for ((i = 0; i < LARGE; i++)); do
   sed -i "0,/^  name: $old\$/s//  name: $new/" "$large/$(dirname "$dir")/$new/scenario.yaml"
 done
 n=$("$bin" --scenarios "$large" list -o name | wc -l)
-echo "catalogs: builtin $("$bin" list -o name | wc -l) scenarios; with the generated directory $n"
+nb=$("$bin" list -o name | wc -l)
+echo "catalogs: builtin $nb scenarios; with the generated directory $n"
 
 "$bin" start psp-01 --no-tui >"$work/start.log" 2>&1 || { cat "$work/start.log" >&2; exit 1; }
 kubeconfig=$(sed -n 's/^ *export KUBECONFIG=//p' "$work/start.log" | tail -n1)
@@ -116,7 +117,7 @@ done
 
 echo
 echo "== whole-process figures, median of $RUNS (wall ms, CPU ms, peak RSS MiB)"
-printf '%-6s %-18s %24s %24s %s\n' binary command "30 scenarios" "$n scenarios" "230/30 wall/cpu"
+printf '%-6s %-18s %24s %24s %s\n' binary command "$nb scenarios" "$n scenarios" "$n/$nb wall/cpu"
 for bi in "${!names[@]}"; do
   for c in "${cmds[@]}"; do
     row=()
@@ -143,7 +144,7 @@ done
 if perf stat -x, -e task-clock -o /dev/null true 2>/dev/null; then
   echo
   echo "== task-clock (perf stat), mean of $RUNS runs, ms (±% of the mean)"
-  printf '%-6s %-18s %14s %14s %s\n' binary command "30 scenarios" "$n scenarios" "230/30"
+  printf '%-6s %-18s %14s %14s %s\n' binary command "$nb scenarios" "$n scenarios" "$n/$nb"
   for bi in "${!names[@]}"; do
     for c in "${cmds[@]}"; do
       row=() vals=()
