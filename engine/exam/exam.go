@@ -108,11 +108,22 @@ func Draw(all []*load.Scenario, supports func(*load.Scenario) error, count, minu
 	if total == 0 {
 		return Plan{}, fmt.Errorf("no scenario in the catalog can run on this backend; try --backend kind")
 	}
+	// Round-robin over the domains; within a domain the next scenario that
+	// seeds no namespace an earlier pick seeds (tasks share one cluster).
 	var out []*load.Scenario
-	for round := 0; len(out) < count && len(out) < total; round++ {
-		for _, pool := range pools {
-			if round < len(pool) && len(out) < count {
-				out = append(out, pool[round])
+	next := make([]int, len(pools))
+	guard := namespaceGuard{}
+	for progress := true; progress && len(out) < count; {
+		progress = false
+		for i, pool := range pools {
+			for next[i] < len(pool) && len(out) < count {
+				s := pool[next[i]]
+				next[i]++
+				if guard.admit(s) {
+					out = append(out, s)
+					progress = true
+					break
+				}
 			}
 		}
 	}

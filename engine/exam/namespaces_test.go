@@ -1,69 +1,12 @@
 package exam_test
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"sort"
-	"strings"
 	"testing"
-
-	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/ckslab/ckslab/engine/exam"
 	"github.com/ckslab/ckslab/engine/load"
 	"github.com/ckslab/ckslab/scenarios/exams"
 )
-
-// seededNamespaces lists the namespaces a scenario's setup applies objects
-// to or creates (built-in namespaces aside).
-func seededNamespaces(t *testing.T, s *load.Scenario) []string {
-	t.Helper()
-	set := map[string]bool{}
-	for _, op := range s.Spec.Setup {
-		a := op.Apply
-		if a == nil {
-			continue
-		}
-		data := []byte(a.Manifest)
-		if a.File != "" {
-			b, err := s.ReadFile(a.File)
-			if err != nil {
-				t.Fatalf("%s: %v", s.ID, err)
-			}
-			data = b
-		}
-		dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-		for {
-			var obj struct {
-				Kind     string
-				Metadata struct{ Name, Namespace string }
-			}
-			if err := dec.Decode(&obj); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				t.Fatalf("%s: %s: %v", s.ID, a.File, err)
-			}
-			ns := obj.Metadata.Namespace
-			if obj.Kind == "Namespace" {
-				ns = obj.Metadata.Name
-			}
-			if ns == "" && a.Namespace != "" && obj.Kind != "" {
-				ns = a.Namespace
-			}
-			if ns != "" && ns != "default" && !strings.HasPrefix(ns, "kube-") {
-				set[ns] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for ns := range set {
-		out = append(out, ns)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // A mock exam's tasks share one cluster: two tasks that seed the same
 // namespace overwrite each other (metadata-01 relabelled secctx-01's
@@ -81,7 +24,11 @@ func TestMockTasksShareNoNamespace(t *testing.T) {
 			if err != nil {
 				continue // a planned slot
 			}
-			for _, ns := range seededNamespaces(t, s) {
+			nss, err := exam.SeededNamespaces(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ns := range nss {
 				if other, ok := owner[ns]; ok {
 					t.Errorf("%s: %s and %s both seed namespace %s", m.Name, other, s.ID, ns)
 					continue
@@ -91,6 +38,35 @@ func TestMockTasksShareNoNamespace(t *testing.T) {
 		}
 		if len(owner) == 0 {
 			t.Errorf("%s: no namespace found in any task's setup: the test reads nothing", m.Name)
+		}
+	}
+}
+
+// A drawn exam never holds two tasks that seed the same namespace, whatever
+// the seed, and still fills its count from the built-in catalog.
+func TestDrawSharesNoNamespace(t *testing.T) {
+	cat := builtin(t)
+	all := cat.All()
+	for seed := int64(0); seed < 50; seed++ {
+		p, err := exam.Draw(all, func(*load.Scenario) error { return nil }, 16, 120, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Scenarios) != 16 {
+			t.Fatalf("seed %d: %d tasks, want 16", seed, len(p.Scenarios))
+		}
+		owner := map[string]string{}
+		for _, s := range p.Scenarios {
+			nss, err := exam.SeededNamespaces(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ns := range nss {
+				if other, ok := owner[ns]; ok {
+					t.Fatalf("seed %d: %s and %s both seed namespace %s", seed, other, s.ID, ns)
+				}
+				owner[ns] = s.ID
+			}
 		}
 	}
 }
