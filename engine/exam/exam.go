@@ -109,10 +109,11 @@ func Draw(all []*load.Scenario, supports func(*load.Scenario) error, count, minu
 		return Plan{}, fmt.Errorf("no scenario in the catalog can run on this backend; try --backend kind")
 	}
 	// Round-robin over the domains; within a domain the next scenario that
-	// seeds no namespace an earlier pick seeds (tasks share one cluster).
+	// seeds no namespace and no control-plane flag an earlier pick seeds
+	// (tasks share one cluster).
 	var out []*load.Scenario
 	next := make([]int, len(pools))
-	guard := namespaceGuard{}
+	guard := seedGuard{}
 	for progress := true; progress && len(out) < count; {
 		progress = false
 		for i, pool := range pools {

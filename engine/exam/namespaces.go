@@ -64,23 +64,55 @@ func SeededNamespaces(s *load.Scenario) ([]string, error) {
 	return out, nil
 }
 
-// namespaceGuard admits scenarios whose seeded namespaces no admitted
-// scenario seeds. A scenario whose manifests cannot be read is admitted:
-// its setup then fails with the reason.
-type namespaceGuard map[string]bool
+// SeededFlags lists the control-plane flags a scenario's setup sets or
+// removes, as component/flag (kube-apiserver/audit-policy-file): two exam
+// tasks that both seed a flag undo each other's misconfiguration.
+func SeededFlags(s *load.Scenario) []string {
+	set := map[string]bool{}
+	for _, op := range s.Spec.Setup {
+		if op.Node == nil || op.Node.EditManifest == nil {
+			continue
+		}
+		em := op.Node.EditManifest
+		for f := range em.SetFlags {
+			set[em.Component+"/"+f] = true
+		}
+		for _, f := range em.RemoveFlags {
+			set[em.Component+"/"+f] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
 
-func (g namespaceGuard) admit(s *load.Scenario) bool {
+// seedGuard admits scenarios that seed no namespace and no control-plane
+// flag an admitted scenario seeds. A scenario whose manifests cannot be
+// read is admitted: its setup then fails with the reason.
+type seedGuard map[string]bool
+
+func (g seedGuard) admit(s *load.Scenario) bool {
 	nss, err := SeededNamespaces(s)
 	if err != nil {
 		return true
 	}
+	keys := make([]string, 0, len(nss))
 	for _, ns := range nss {
-		if g[ns] {
+		keys = append(keys, "namespace "+ns)
+	}
+	for _, f := range SeededFlags(s) {
+		keys = append(keys, "flag "+f)
+	}
+	for _, k := range keys {
+		if g[k] {
 			return false
 		}
 	}
-	for _, ns := range nss {
-		g[ns] = true
+	for _, k := range keys {
+		g[k] = true
 	}
 	return true
 }

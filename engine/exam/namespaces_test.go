@@ -9,7 +9,7 @@ import (
 )
 
 // A mock exam's tasks share one cluster: two tasks that seed the same
-// namespace overwrite each other (metadata-01 relabelled secctx-01's
+// namespace (or the same control-plane flag) overwrite each other (metadata-01 relabelled secctx-01's
 // payments namespace, so secctx-01's guard broke in an untouched mock 2).
 func TestMockTasksShareNoNamespace(t *testing.T) {
 	mocks, err := exam.LoadMocks(exams.FS)
@@ -35,6 +35,13 @@ func TestMockTasksShareNoNamespace(t *testing.T) {
 				}
 				owner[ns] = s.ID
 			}
+			for _, f := range exam.SeededFlags(s) {
+				if other, ok := owner["flag "+f]; ok {
+					t.Errorf("%s: %s and %s both seed %s", m.Name, other, s.ID, f)
+					continue
+				}
+				owner["flag "+f] = s.ID
+			}
 		}
 		if len(owner) == 0 {
 			t.Errorf("%s: no namespace found in any task's setup: the test reads nothing", m.Name)
@@ -42,7 +49,9 @@ func TestMockTasksShareNoNamespace(t *testing.T) {
 	}
 }
 
-// A drawn exam never holds two tasks that seed the same namespace, whatever
+// A drawn exam never holds two tasks that seed the same namespace or the
+// same control-plane flag (audit-02 and behavior-01 both set the API
+// server's audit flags), whatever
 // the seed, and still fills its count from the built-in catalog.
 func TestDrawSharesNoNamespace(t *testing.T) {
 	cat := builtin(t)
@@ -66,6 +75,12 @@ func TestDrawSharesNoNamespace(t *testing.T) {
 					t.Fatalf("seed %d: %s and %s both seed namespace %s", seed, other, s.ID, ns)
 				}
 				owner[ns] = s.ID
+			}
+			for _, f := range exam.SeededFlags(s) {
+				if other, ok := owner["flag "+f]; ok {
+					t.Fatalf("seed %d: %s and %s both seed %s", seed, other, s.ID, f)
+				}
+				owner["flag "+f] = s.ID
 			}
 		}
 	}
