@@ -107,8 +107,8 @@ log "CI stand-in workload images: ${extra:-none}: $((t4 - t3))s"
 # only) on a kind cluster ckslab did not make for it: hack/e2e-cluster.sh
 # (Ctrl-C during up and mid-setup, validate, reset, down; nothing left, the
 # kubeconfig byte for byte unchanged). ~4 min with the cluster up and down.
-if [[ -n "${CKSLAB_E2E_DEADLINE:-}" ]] && (( $(date +%s) + 1800 > CKSLAB_E2E_DEADLINE )); then
-  log "SKIP e2e-cluster: less than 30 min of CI left, kept for the kind scenarios"
+if [[ -n "${CKSLAB_E2E_DEADLINE:-}" ]] && (( $(date +%s) + 1200 > CKSLAB_E2E_DEADLINE )); then
+  log "SKIP e2e-cluster: less than 20 min of CI left, kept for the kind scenarios"
 else
   byo="$(mktemp -d)"
   go build -o "$byo/ckslab" ./cmd/ckslab
