@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ckslab/ckslab/engine/cluster"
 )
@@ -62,4 +63,14 @@ func (b *Backend) EnsureAddon(ctx context.Context, c *cluster.Cluster, addon str
 		return fmt.Errorf("install add-on %s: %w", addon, err)
 	}
 	return nil
+}
+
+func nonEmptyLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }

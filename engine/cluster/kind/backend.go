@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ckslab/ckslab/engine/cluster"
+	"github.com/ckslab/ckslab/engine/cluster/kubeadm"
 	"github.com/ckslab/ckslab/kindconfigs"
 )
 
@@ -130,8 +131,8 @@ func (b *Backend) build(ctx context.Context, p Provider, name, variant string) (
 	if cp == nil {
 		return nil, nil, fmt.Errorf("cluster %s has no control-plane node (recreate it with `ckslab cluster down` and `ckslab start`)", name)
 	}
-	c.Components = NewComponents(cp, b.poll)
-	c.Etcd = NewEtcd(cp)
+	c.Components = kubeadm.NewComponents(cp, b.poll)
+	c.Etcd = kubeadm.NewEtcd(cp)
 	return c, cp, nil
 }
 
@@ -195,7 +196,7 @@ func (b *Backend) Status(ctx context.Context, name string) (*cluster.Status, err
 		return nil, err
 	}
 	st := &cluster.Status{Name: c.Name, Backend: b.Name(), Running: true, Kubeconfig: c.Kubeconfig}
-	for _, comp := range ComponentNames() {
+	for _, comp := range kubeadm.ComponentNames() {
 		cs, err := c.Components.Component(ctx, comp)
 		if err != nil {
 			return nil, err

@@ -206,15 +206,3 @@ func TestUpInterruptedDuringCreateLeavesNothing(t *testing.T) {
 		t.Errorf("kind network not removed with the last cluster: %q", r.commands())
 	}
 }
-
-// The API server's health is asked with a client certificate: anonymous
-// requests get 401 whenever anonymous auth is off, however healthy it is.
-func TestAPIServerHealthProbeAuthenticates(t *testing.T) {
-	argv := strings.Join(healthProbeArgs("kube-apiserver"), " ")
-	if !strings.Contains(argv, "--cert /etc/kubernetes/pki/apiserver-kubelet-client.crt") || !strings.HasSuffix(argv, "https://127.0.0.1:6443/readyz") {
-		t.Fatalf("apiserver probe = %s", argv)
-	}
-	if strings.Contains(strings.Join(healthProbeArgs("etcd"), " "), "--cert") || healthProbeArgs("kube-proxy") != nil {
-		t.Fatal("only the API server probe carries a client certificate")
-	}
-}
