@@ -106,7 +106,7 @@ log "CI stand-in workload images: ${extra:-none}: $((t4 - t3))s"
 # The cluster backend (an existing cluster, used through its kubeconfig
 # only) on a kind cluster ckslab did not make for it: hack/e2e-cluster.sh
 # (Ctrl-C during up and mid-setup, validate, reset, down; nothing left, the
-# kubeconfig byte for byte unchanged). ~4 min with the cluster up and down.
+# kubeconfig byte for byte unchanged). ~2 min here with the cluster up and down.
 if [[ -n "${CKSLAB_E2E_DEADLINE:-}" ]] && (( $(date +%s) + 1200 > CKSLAB_E2E_DEADLINE )); then
   log "SKIP e2e-cluster: less than 20 min of CI left, kept for the kind scenarios"
 else
