@@ -1,15 +1,11 @@
 package existing
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/term"
 	"k8s.io/client-go/tools/remotecommand"
@@ -42,59 +38,26 @@ func (n *Node) Exec(ctx context.Context, stdin io.Reader, argv ...string) ([]byt
 	return n.h.Exec(ctx, n.name, stdin, argv)
 }
 
+// files are the node's file methods, run as commands through the
+// node-access pod.
+func (n *Node) files() cluster.ExecFiles { return cluster.ExecFiles{Node: n.name, Exec: n.Exec} }
+
 // ReadFile returns the content of path on the node.
 func (n *Node) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	// Output is combined, so an error message must not be read as content:
-	// cat fails (non-zero) whenever it printed one.
-	out, err := n.Exec(ctx, nil, "cat", "--", p)
-	if err != nil {
-		return nil, n.fileErr("read", p, out, err)
-	}
-	return out, nil
+	return n.files().ReadFile(ctx, p)
 }
-
-// writeScript writes stdin to a hidden temporary file next to the target
-// (the kubelet ignores dot-files in its manifest directory, so it never
-// sees a half-written static pod) and renames it into place.
-const writeScript = `set -e; d=$(dirname "$1"); mkdir -p "$d"; t="$d/.$(basename "$1").ckslab-tmp"; cat > "$t"; chmod "$2" "$t"; mv -f "$t" "$1"`
 
 // WriteFile writes data to path on the node with mode, creating parent directories.
 func (n *Node) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
-	out, err := n.Exec(ctx, bytes.NewReader(data), "sh", "-c", writeScript, "sh", p, fmt.Sprintf("%04o", mode.Perm()))
-	if err != nil {
-		return n.fileErr("write", p, out, err)
-	}
-	return nil
+	return n.files().WriteFile(ctx, p, data, mode)
 }
 
 // Remove deletes path; a missing file is not an error.
-func (n *Node) Remove(ctx context.Context, p string) error {
-	out, err := n.Exec(ctx, nil, "rm", "-f", "--", p)
-	if err != nil {
-		return n.fileErr("remove", p, out, err)
-	}
-	return nil
-}
+func (n *Node) Remove(ctx context.Context, p string) error { return n.files().Remove(ctx, p) }
 
 // Stat returns the permission bits of path.
 func (n *Node) Stat(ctx context.Context, p string) (fs.FileMode, error) {
-	out, err := n.Exec(ctx, nil, "stat", "-c", "%a", "--", p)
-	if err != nil {
-		return 0, n.fileErr("stat", p, out, err)
-	}
-	v, perr := strconv.ParseUint(strings.TrimSpace(string(out)), 8, 32)
-	if perr != nil {
-		return 0, fmt.Errorf("stat %s on node %s: unexpected mode %q", p, n.name, strings.TrimSpace(string(out)))
-	}
-	return fs.FileMode(v), nil
-}
-
-func (n *Node) fileErr(op, p string, out []byte, err error) error {
-	var ee *cluster.ExitError
-	if errors.As(err, &ee) && bytes.Contains(out, []byte("No such file or directory")) {
-		return fmt.Errorf("%s %s on node %s: %w", op, p, n.name, fs.ErrNotExist)
-	}
-	return fmt.Errorf("%s %s on node %s: %w", op, p, n.name, err)
+	return n.files().Stat(ctx, p)
 }
 
 // ShellCommand is an interactive login shell on the node (`ckslab ssh

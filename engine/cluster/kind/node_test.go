@@ -21,7 +21,7 @@ func TestNodeCommands(t *testing.T) {
 		{"exec", func(n *Node) error { _, err := n.Exec(ctx, nil, "ls", "/"); return err }, "docker exec kind-worker ls /", ""},
 		{"read", func(n *Node) error { _, err := n.ReadFile(ctx, "/etc/x"); return err }, "docker exec kind-worker cat -- /etc/x", ""},
 		{"write", func(n *Node) error { return n.WriteFile(ctx, "/etc/k/m.yaml", []byte("data"), 0o600) },
-			"docker exec -i kind-worker sh -c " + writeScript + " sh /etc/k/m.yaml 0600", "data"},
+			"docker exec -i kind-worker sh -c " + cluster.WriteFileScript + " sh /etc/k/m.yaml 0600", "data"},
 		{"remove", func(n *Node) error { return n.Remove(ctx, "/etc/x") }, "docker exec kind-worker rm -f -- /etc/x", ""},
 		{"stat", func(n *Node) error { _, err := n.Stat(ctx, "/etc/x"); return err }, "docker exec kind-worker stat -c %a -- /etc/x", ""},
 	}
